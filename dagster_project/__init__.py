@@ -1,0 +1,1 @@
+"""Warehouse-native Customer Data Platform: sources → staging → identity → profiles → audiences → exports."""

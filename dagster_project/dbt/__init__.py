@@ -1,0 +1,1 @@
+"""dbt wiring: the dbt project (staging, identity prep, profiles) as Dagster assets."""

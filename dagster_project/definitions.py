@@ -1,0 +1,37 @@
+"""The one Definitions object: every layer's assets, checks, the daily job, schedule and sensor."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from dagster_project.audiences.assets import build_audience_assets
+from dagster_project.automation import daily_job, daily_schedule
+from dagster_project.dbt.assets import build_dbt_assets
+from dagster_project.exports.assets import build_export_assets
+from dagster_project.identity.assets import build_identity_assets, build_identity_checks
+from dagster_project.resources import build_resources
+from dagster_project.sources.assets import build_source_assets
+from dagster_project.sources.sensors import build_landing_sensor
+
+
+def build_definitions() -> dg.Definitions:
+    resources = build_resources()
+    dbt_models = build_dbt_assets()
+    identity = build_identity_assets(dbt_models)
+    audiences = build_audience_assets(dbt_models)
+    exports = build_export_assets([key for a in audiences for key in a.keys])
+    return dg.Definitions(
+        assets=[*build_source_assets(), dbt_models, *identity, *audiences, *exports],
+        asset_checks=build_identity_checks(),
+        jobs=[daily_job],
+        schedules=[daily_schedule],
+        sensors=[build_landing_sensor(daily_job)],
+        resources=resources,
+        # UI-launched materialisations default to one process too (DuckDB: one writer).
+        executor=dg.in_process_executor,
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions()

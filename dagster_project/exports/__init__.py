@@ -1,0 +1,1 @@
+"""Exports layer: what leaves the warehouse (the read-only BI serving copy)."""

@@ -1,0 +1,82 @@
+"""The run summary printed by `cdp run` / `make demo`: people, profiles, audiences, linkage quality."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.settings import Paths
+
+
+@dataclass
+class Summary:
+    warehouse: Path
+    serving: Path
+    person_records: int = 0
+    people: int = 0
+    profiles: int = 0
+    cookies_linked: int = 0
+    quarantined: int = 0
+    audiences: dict[str, int] = field(default_factory=dict)
+    linkage: dict[str, float] | None = None
+
+
+def build_summary(paths: Paths) -> Summary:
+    """Read the published state from the warehouse (read-only) and score it against ground truth."""
+    summary = Summary(warehouse=paths.warehouse, serving=paths.serving)
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        summary.person_records, summary.people = con.execute(
+            "select count(*), count(distinct person_id) from identity.person_map "
+            "where source <> 'web_analytics__cookies'"
+        ).fetchone()
+        summary.cookies_linked = con.execute(
+            "select count(*) from identity.person_map where source = 'web_analytics__cookies'"
+        ).fetchone()[0]
+        summary.profiles = con.execute("select count(*) from marts.customer_profiles").fetchone()[0]
+        summary.quarantined = con.execute(
+            "select count(*) from quarantine.quarantined_rows"
+        ).fetchone()[0]
+        summary.audiences = dict(
+            con.execute(
+                "select audience_name, size from audiences.audience_size_history "
+                "qualify row_number() over (partition by audience_name order by computed_at desc) = 1 "
+                "order by audience_name"
+            ).fetchall()
+        )
+        truth = paths.truth_dir / "ground_truth.csv"
+        if truth.exists():
+            from dagster_project.identity.evaluate import evaluate_against_truth
+
+            summary.linkage = evaluate_against_truth(con, truth)
+    return summary
+
+
+def format_summary(s: Summary, seconds: float | None = None, steps: dict[str, float] | None = None) -> str:
+    lines = ["", "CDP daily run" + (f" finished in {seconds:.1f}s" if seconds is not None else "")]
+    if steps:
+        slowest = sorted(steps.items(), key=lambda kv: -kv[1])[:6]
+        lines.append("  slowest steps: " + ", ".join(f"{k} {v:.1f}s" for k, v in slowest))
+    lines += [
+        f"  person records        {s.person_records:>10,}",
+        f"  people (person_ids)   {s.people:>10,}",
+        f"  profiles              {s.profiles:>10,}",
+        f"  cookies linked        {s.cookies_linked:>10,}",
+        f"  quarantined rows      {s.quarantined:>10,}",
+        "  audiences:",
+    ]
+    lines += [f"    {name:<36} {size:>8,}" for name, size in s.audiences.items()]
+    if s.linkage:
+        m = s.linkage
+        lines.append(
+            f"  linkage vs ground truth: precision {m['precision']:.4f}  recall {m['recall']:.4f}  "
+            f"F1 {m['f1']:.4f}  (true people {int(m['true_entities']):,}, "
+            f"predicted {int(m['predicted_entities']):,})"
+        )
+    lines += [
+        f"  warehouse (pipeline writes):  {s.warehouse}",
+        f"  serving copy (BI reads):      {s.serving}",
+        f"    duckdb -readonly {s.serving}",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,325 @@
+"""Load one declared source (all files matching its glob) into `raw.<system>__<table>`.
+
+Every file is read as text with DuckDB's own readers, renamed onto the canonical fields and
+typed in SQL. Rows that cannot be used (no record id, unparseable date/amount/flag, broken
+encoding, malformed line, duplicate id) go to `quarantine.quarantined_rows` with a reason;
+a file that cannot be read at all raises `SourceLoadError` naming the file and the problem.
+The raw table and the source's quarantine rows are replaced in one transaction.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.sources.config import SourceSpec
+from dagster_project.sources.entities import DUCKDB_TYPES, ENTITIES
+
+log = logging.getLogger(__name__)
+
+QUARANTINE_DDL = """
+create schema if not exists quarantine;
+create table if not exists quarantine.quarantined_rows (
+    source varchar, file varchar, row_number bigint, raw_row varchar, reason varchar,
+    loaded_at timestamp
+);
+"""
+_TRUE = ("true", "t", "1", "yes", "y", "ja", "j", "subscribed", "granted")
+_FALSE = ("false", "f", "0", "no", "n", "nee", "unsubscribed", "denied")
+
+
+class SourceLoadError(RuntimeError):
+    """A file of a source could not be read; the message names the file and the problem."""
+
+
+@dataclass
+class LoadResult:
+    source: str
+    files: list[str]
+    rows: int
+    quarantined: int
+    loaded_at: datetime
+    seconds: float
+    reasons: dict[str, int] = field(default_factory=dict)
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def find_files(spec: SourceSpec, landing_dir: Path) -> list[Path]:
+    return [Path(p) for p in sorted(glob.glob(str(landing_dir / spec.path), recursive=True))]
+
+
+# ---------------------------------------------------------------- reading one file as text
+
+
+def _csv_reader_sql(spec: SourceSpec, path: Path, rejects: str) -> str:
+    opts = {
+        "header": "true" if spec.options.get("header", True) else "false",
+        "all_varchar": "true",
+        "store_rejects": "true",
+        "rejects_table": quote_literal(f"{rejects}_errors"),
+        "rejects_scan": quote_literal(f"{rejects}_scans"),
+        "auto_detect": "true",
+    }
+    if "delimiter" in spec.options:
+        opts["delim"] = quote_literal(str(spec.options["delimiter"]))
+    if "quote" in spec.options:
+        opts["quote"] = quote_literal(str(spec.options["quote"]))
+    if "escape" in spec.options:
+        opts["escape"] = quote_literal(str(spec.options["escape"]))
+    if "encoding" in spec.options:
+        opts["encoding"] = quote_literal(str(spec.options["encoding"]))
+    args = ", ".join(f"{k} = {v}" for k, v in opts.items())
+    return f"select * from read_csv({quote_literal(str(path))}, {args})"
+
+
+def _json_lines_sql(path: Path, rejects: str) -> str:
+    # One JSON document per line, read as text so that a broken line is quarantined alone
+    # (read_json can only fail the whole file or skip bad lines silently).
+    return (
+        f"select line from read_csv({quote_literal(str(path))}, columns = {{'line': 'VARCHAR'}}, "
+        "header = false, delim = '\x1f', quote = '', escape = '', auto_detect = false, "
+        f"store_rejects = true, rejects_table = {quote_literal(rejects + '_errors')}, "
+        f"rejects_scan = {quote_literal(rejects + '_scans')}) where trim(line) <> ''"
+    )
+
+
+def _read_file(
+    cur: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, stage: str, rejects: str
+) -> list[tuple[int, str, str]]:
+    """Create temp table `stage` (_row_number, _raw_row, <canonical>...) as text.
+
+    Returns the lines DuckDB's reader rejected, as (line, raw text, reason).
+    """
+    if path.stat().st_size == 0:
+        raise SourceLoadError(f"{spec.system}.{spec.table}: file {path} is empty (no header row)")
+    mapping = spec.columns
+    try:
+        if spec.format == "csv":
+            cur.execute(
+                f"create or replace temp table {stage}_in as {_csv_reader_sql(spec, path, rejects)}"
+            )
+            present = [r[0] for r in cur.execute(f"describe {stage}_in").fetchall()]
+        elif spec.format == "parquet":
+            cur.execute(
+                f"create or replace temp table {stage}_in as select * from read_parquet({quote_literal(str(path))})"
+            )
+            present = [r[0] for r in cur.execute(f"describe {stage}_in").fetchall()]
+        else:
+            cur.execute(
+                f"create or replace temp table {stage}_lines as {_json_lines_sql(path, rejects)}"
+            )
+            present = None
+    except duckdb.Error as exc:
+        raise SourceLoadError(
+            f"{spec.system}.{spec.table}: cannot read {spec.format} file {path}: {str(exc).splitlines()[0]}"
+        ) from exc
+
+    if present is not None:
+        missing = {f: c for f, c in mapping.items() if c not in present}
+        if missing:
+            listed = ", ".join(f"'{c}' (for {f})" for f, c in missing.items())
+            raise SourceLoadError(
+                f"{spec.system}.{spec.table}: file {path} lacks column(s) {listed}; "
+                f"it has: {', '.join(present)}"
+            )
+        selected = ", ".join(
+            f"cast({quote_ident(col)} as varchar) as {quote_ident(fld)}"
+            for fld, col in mapping.items()
+        )
+        cur.execute(
+            f"create or replace temp table {stage} as select row_number() over () as _row_number, "
+            f"cast(to_json(t) as varchar) as _raw_row, {selected} from {stage}_in as t"
+        )
+    else:
+        selected = ", ".join(
+            f"case when json_valid(line) then json_extract_string(line, {quote_literal('$.' + quote_ident(col))}) end "
+            f"as {quote_ident(fld)}"
+            for fld, col in mapping.items()
+        )
+        cur.execute(
+            f"create or replace temp table {stage} as select row_number() over () as _row_number, "
+            f"line as _raw_row, not json_valid(line) as _bad_json, {selected} from {stage}_lines"
+        )
+    rejected = (
+        cur.execute(
+            f"select line, csv_line, error_type || ': ' || error_message from {rejects}_errors"
+        ).fetchall()
+        if _table_exists(cur, f"{rejects}_errors")
+        else []
+    )
+    return [(int(line), str(raw), f"unreadable line ({reason})") for line, raw, reason in rejected]
+
+
+def _table_exists(cur: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(
+        cur.execute("select count(*) from duckdb_tables() where table_name = ?", [name]).fetchone()[
+            0
+        ]
+    )
+
+
+# ---------------------------------------------------------------- typing and validation
+
+
+def _typed_expr(spec: SourceSpec, fld: str, kind: str) -> str:
+    v = f"nullif(trim({quote_ident(fld)}), '')"
+    if kind == "text":
+        return quote_ident(fld)
+    if kind == "date":
+        fmts = "[" + ", ".join(quote_literal(f) for f in spec.date_formats) + "]"
+        return f"coalesce(try_cast({v} as date), cast(try_strptime({v}, {fmts}) as date))"
+    if kind == "timestamp":
+        fmts = "[" + ", ".join(quote_literal(f) for f in spec.timestamp_formats) + "]"
+        return f"coalesce(try_cast({v} as timestamp), try_strptime({v}, {fmts}))"
+    if kind == "decimal":
+        if spec.decimal_separator == ",":
+            v = f"replace(replace({v}, '.', ''), ',', '.')"
+        return f"try_cast({v} as decimal(18,2))"
+    if kind == "integer":
+        return f"coalesce(try_cast({v} as bigint), cast(try_cast({v} as double) as bigint))"
+    if kind == "boolean":
+        t = ", ".join(quote_literal(x) for x in _TRUE)
+        f = ", ".join(quote_literal(x) for x in _FALSE)
+        return f"case when lower({v}) in ({t}) then true when lower({v}) in ({f}) then false end"
+    raise ValueError(kind)
+
+
+def _validated_select_sql(spec: SourceSpec, stage: str, file_path: str) -> str:
+    """SELECT every canonical field typed, plus `_reason` (null when the row is usable)."""
+    entity = ENTITIES[spec.entity]
+    typed, checks = [], []
+    for fld, kind in entity.fields.items():
+        if fld not in spec.columns:
+            typed.append(f"cast(null as {DUCKDB_TYPES[kind]}) as {quote_ident(fld)}")
+            continue
+        expr = _typed_expr(spec, fld, kind)
+        typed.append(f"{expr} as {quote_ident(fld)}")
+        if kind != "text":
+            checks.append(
+                f"case when nullif(trim({quote_ident(fld)}), '') is not null and ({expr}) is null "
+                f"then 'unparseable {kind} in {fld}: ' || left({quote_ident(fld)}, 60) end"
+            )
+    checks.insert(0, "case when nullif(trim(record_id), '') is null then 'missing record id' end")
+    if spec.format == "json":
+        checks.insert(0, "case when _bad_json then 'malformed JSON line' end")
+    reason = f"nullif(concat_ws('; ', {', '.join(checks)}), '')"
+    return (
+        f"select {', '.join(typed)}, {quote_literal(file_path)} as _source_file, _row_number, "
+        f"_raw_row, {reason} as _reason from {stage}"
+    )
+
+
+def load_source(con: duckdb.DuckDBPyConnection, spec: SourceSpec, landing_dir: Path) -> LoadResult:
+    """Replace `raw.<system>__<table>` with every usable row of the source's files.
+
+    Raises:
+        SourceLoadError: a file cannot be read, is empty or lacks a mapped column.
+    """
+    started = time.perf_counter()
+    loaded_at = datetime.now().replace(microsecond=0)
+    files = find_files(spec, landing_dir)
+    cur = con.cursor()
+    cur.execute(QUARANTINE_DDL)
+    cur.execute("create schema if not exists raw")
+    entity = ENTITIES[spec.entity]
+    columns = ", ".join(f"{quote_ident(f)} {DUCKDB_TYPES[k]}" for f, k in entity.fields.items())
+    cur.execute(
+        f"create or replace temp table _validated ({columns}, _source_file varchar, "
+        "_row_number bigint, _raw_row varchar, _reason varchar)"
+    )
+    unreadable: list[tuple[str, int, str, str]] = []
+    for i, path in enumerate(files):
+        stage, rejects = f"_stage_{i}", f"_rejects_{i}"
+        for line, raw, reason in _read_file(cur, spec, path, stage, rejects):
+            unreadable.append((str(path), line, raw, reason))
+        cur.execute(f"insert into _validated {_validated_select_sql(spec, stage, str(path))}")
+        for table in (
+            stage,
+            f"{stage}_in",
+            f"{stage}_lines",
+            f"{rejects}_errors",
+            f"{rejects}_scans",
+        ):
+            cur.execute(f"drop table if exists {table}")
+        log.info("%s: read %s", spec.name, path.name)
+
+    fields = ", ".join(quote_ident(f) for f in entity.fields)
+    raw_table = f"raw.{quote_ident(spec.name)}"
+    cur.execute("begin transaction")
+    try:
+        # Later files and later rows win over earlier rows with the same record id.
+        cur.execute(
+            "create or replace temp table _ranked as select *, row_number() over ("
+            "partition by trim(record_id) order by _source_file desc, _row_number desc) as _rank "
+            "from _validated where _reason is null"
+        )
+        cur.execute(
+            f"create or replace table {raw_table} as select {fields}, _source_file, _row_number, "
+            f"cast({quote_literal(loaded_at.isoformat(sep=' '))} as timestamp) as _loaded_at "
+            "from _ranked where _rank = 1 order by _source_file, _row_number"
+        )
+        cur.execute("delete from quarantine.quarantined_rows where source = ?", [spec.name])
+        cur.execute(
+            "insert into quarantine.quarantined_rows select ?, _source_file, _row_number, _raw_row, "
+            "_reason, ? from _validated where _reason is not null",
+            [spec.name, loaded_at],
+        )
+        cur.execute(
+            "insert into quarantine.quarantined_rows select ?, _source_file, _row_number, _raw_row, "
+            "'duplicate record id ' || trim(record_id) || ': superseded by a later row', ? "
+            "from _ranked where _rank > 1",
+            [spec.name, loaded_at],
+        )
+        if unreadable:
+            cur.executemany(
+                "insert into quarantine.quarantined_rows values (?, ?, ?, ?, ?, ?)",
+                [
+                    (spec.name, f, line, raw, reason, loaded_at)
+                    for f, line, raw, reason in unreadable
+                ],
+            )
+        cur.execute("commit")
+    except Exception:
+        cur.execute("rollback")
+        raise
+    rows = cur.execute(f"select count(*) from {raw_table}").fetchone()[0]
+    reasons = dict(
+        cur.execute(
+            "select regexp_replace(reason, ':.*', ''), count(*) from quarantine.quarantined_rows "
+            "where source = ? group by all order by 2 desc",
+            [spec.name],
+        ).fetchall()
+    )
+    cur.execute("drop table if exists _validated; drop table if exists _ranked")
+    result = LoadResult(
+        source=spec.name,
+        files=[str(f) for f in files],
+        rows=int(rows),
+        quarantined=int(sum(reasons.values())),
+        loaded_at=loaded_at,
+        seconds=time.perf_counter() - started,
+        reasons=reasons,
+    )
+    log.info(
+        "%s: %d rows from %d file(s), %d quarantined, %.1fs (%.0f rows/s)",
+        spec.name,
+        result.rows,
+        len(files),
+        result.quarantined,
+        result.seconds,
+        result.rows / max(result.seconds, 1e-9),
+    )
+    return result
