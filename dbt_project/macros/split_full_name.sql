@@ -62,13 +62,3 @@
         else {{ cdp.clean_name(first_name) }}
     end
 {%- endmacro %}
-
-
-{#- The reference date: var('as_of_date') ('YYYY-MM-DD') when set, today otherwise. -#}
-{% macro as_of_date() -%}
-    {%- if var('as_of_date', none) -%}
-        cast('{{ var("as_of_date") }}' as date)
-    {%- else -%}
-        cast({{ dbt.current_timestamp() }} as date)
-    {%- endif -%}
-{%- endmacro %}
