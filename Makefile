@@ -32,10 +32,10 @@ demo: install  ## generate 10k people, run the daily job, print a summary
 run: install
 	$(BIN)/cdp run
 
-test: install  ## the whole test suite
+test: parse  ## the whole test suite
 	$(BIN)/pytest -q -n 2 --dist loadgroup
 
-test-fast: install
+test-fast: parse
 	$(BIN)/pytest -q -m "not slow"
 
 ui: install  ## Dagster UI on http://127.0.0.1:3000

@@ -51,7 +51,9 @@ def run_bench(people: int, runs: int = 3, seed: int = 42, keep: bool = False) ->
     os.environ.pop("DAGSTER_HOME", None)
     print(f"benchmark: {people:,} people in {root}")
     started = time.perf_counter()
-    demo_data.generate(root / "landing", root / "ground_truth", people=people, seed=seed, progress=True)
+    demo_data.generate(
+        root / "landing", root / "ground_truth", people=people, seed=seed, progress=True
+    )
     generate_s = time.perf_counter() - started
     print(f"  generate: {generate_s:.1f}s")
 
@@ -80,9 +82,13 @@ def run_bench(people: int, runs: int = 3, seed: int = 42, keep: bool = False) ->
     print(f"\nmedians over {runs} runs with a reused model, {people:,} people:")
     for k, values in per_stage.items():
         print(f"  {k:<14} {statistics.median(values):8.1f}s")
-    print(f"  {'total':<14} {statistics.median(totals):8.1f}s   (first run with training: {first_total:.1f}s)")
+    print(
+        f"  {'total':<14} {statistics.median(totals):8.1f}s   (first run with training: {first_total:.1f}s)"
+    )
     print(f"  generate       {generate_s:8.1f}s")
-    print(f"  peak memory    {peak_self:8.0f} MB (this process), {peak_child:.0f} MB (largest child: dbt)")
+    print(
+        f"  peak memory    {peak_self:8.0f} MB (this process), {peak_child:.0f} MB (largest child: dbt)"
+    )
     if not keep:
         shutil.rmtree(root, ignore_errors=True)
     return 0

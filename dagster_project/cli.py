@@ -38,7 +38,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     result = run_daily_job(retrain=args.retrain)
     seconds = time.perf_counter() - started
     if not result.success:
-        print(f"daily job FAILED after {seconds:.1f}s; failed steps: {', '.join(result.failed_steps)}")
+        print(
+            f"daily job FAILED after {seconds:.1f}s; failed steps: {', '.join(result.failed_steps)}"
+        )
         for message in result.errors:
             print(f"  - {message}")
         return 1
@@ -60,9 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("generate", help="generate demo source files and their ground truth")
     gen.add_argument("--people", type=int, default=10_000, help="true people (100 to 1,000,000)")
     gen.add_argument("--seed", type=int, default=42)
-    gen.add_argument("--as-of", type=date.fromisoformat, default=None, help="last day of activity (default today)")
+    gen.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        default=None,
+        help="last day of activity (default today)",
+    )
     gen.add_argument("--out", help="landing folder (default CDP_LANDING_DIR or data/landing)")
-    gen.add_argument("--truth", help="ground-truth folder (default CDP_TRUTH_DIR or data/ground_truth)")
+    gen.add_argument(
+        "--truth", help="ground-truth folder (default CDP_TRUTH_DIR or data/ground_truth)"
+    )
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
     gen.set_defaults(func=_cmd_generate)
 

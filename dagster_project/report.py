@@ -47,13 +47,31 @@ def build_summary(paths: Paths) -> Summary:
         )
         truth = paths.truth_dir / "ground_truth.csv"
         if truth.exists():
-            from dagster_project.identity.evaluate import evaluate_against_truth
-
             summary.linkage = evaluate_against_truth(con, truth)
     return summary
 
 
-def format_summary(s: Summary, seconds: float | None = None, steps: dict[str, float] | None = None) -> str:
+def evaluate_against_truth(con: duckdb.DuckDBPyConnection, truth_csv: Path) -> dict[str, float]:
+    """Pairwise precision/recall/F1 of identity.person_map against a ground-truth CSV
+    (source, source_record_id, person_id[, household_id, is_twin])."""
+    from dagster_project.identity.evaluate import evaluate_person_map
+
+    cur = con.cursor()
+    cur.execute(
+        "create or replace temp table truth as select source || ':' || source_record_id as record_key, "
+        "person_id as true_id, * exclude (source, source_record_id, person_id) "
+        "from read_csv(?, all_varchar = true)",
+        [str(truth_csv)],
+    )
+    result = evaluate_person_map(cur, truth="truth").as_dict()
+    result["true_entities"] = result["true_clusters"]
+    result["predicted_entities"] = result["predicted_clusters"]
+    return result
+
+
+def format_summary(
+    s: Summary, seconds: float | None = None, steps: dict[str, float] | None = None
+) -> str:
     lines = ["", "CDP daily run" + (f" finished in {seconds:.1f}s" if seconds is not None else "")]
     if steps:
         slowest = sorted(steps.items(), key=lambda kv: -kv[1])[:6]

@@ -1,7 +1,5 @@
 """One Dagster asset per audience declared in config/audiences.yml (thin wrapper)."""
 
-from __future__ import annotations
-
 import json
 
 import dagster as dg
@@ -42,7 +40,9 @@ def _audience_asset(spec: AudienceSpec, upstream: list[dg.AssetKey]) -> dg.Asset
                 "size_before_consent": result.size_before_consent,
                 "size_before_exclusions": result.size_before_exclusions,
                 "as_of": str(result.as_of),
-                "sample_masked": dg.MetadataValue.json(json.loads(json.dumps(sample, default=str))),  # no raw e-mail or phone
+                "sample_masked": dg.MetadataValue.json(
+                    json.loads(json.dumps(sample, default=str))
+                ),  # no raw e-mail or phone
             }
         )
 
@@ -54,4 +54,6 @@ def build_audience_assets(dbt_models: dg.AssetsDefinition) -> list[dg.AssetsDefi
     from dagster_dbt import get_asset_key_for_model
 
     upstream = [get_asset_key_for_model([dbt_models], name) for name in PROFILE_MODELS]
-    return [_audience_asset(spec, upstream) for spec in load_audiences(get_paths().audiences_config)]
+    return [
+        _audience_asset(spec, upstream) for spec in load_audiences(get_paths().audiences_config)
+    ]

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
-from functools import cache
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from dagster_project.settings import DBT_PROJECT_DIR
+from dagster_project.settings import DBT_PROJECT_DIR, export_warehouse_env
 
 log = logging.getLogger(__name__)
-_WATCHED = ("models", "macros", "seeds", "tests", "dbt_project.yml")
+_WATCHED = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
+# Environment variables dbt hashes into its partial-parse state: if they differ from the last
+# parse, every dbt invocation re-parses the whole project (about 10 s here).
+_PARSE_ENV = ("CDP_DUCKDB_PATH", "CDP_AS_OF", "DBT_TARGET")
 
 
 def _newest_source_mtime() -> float:
@@ -23,20 +30,50 @@ def _newest_source_mtime() -> float:
     return newest
 
 
-@cache
 def dbt_project() -> DbtProject:
     """Return the DbtProject, running `dbt parse` first when the manifest is missing or stale.
 
     dagster-dbt only re-parses under `dagster dev`; `cdp run`, tests and the daily job need
-    a manifest too, and a stale one silently runs yesterday's models.
+    a manifest too, and a stale one silently runs yesterday's models. The parse runs with the
+    same environment as the runs will, so that their partial parsing stays valid.
     """
+    export_warehouse_env()
     project = DbtProject(
         project_dir=DBT_PROJECT_DIR,
         profiles_dir=DBT_PROJECT_DIR,
         target=os.environ.get("DBT_TARGET") or None,
     )
     manifest = project.manifest_path
-    if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
-        log.info("dbt manifest missing or older than the dbt sources: running dbt parse")
-        project.preparer.prepare(project)
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    with open(manifest.with_name(".parse.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # several processes (tests, the UI) may load at once
+        _parse_if_stale(manifest)
     return project
+
+
+def _parse_if_stale(manifest: Path) -> None:
+    stamp = manifest.with_name("parsed_with_env.txt")
+    env = "\n".join(f"{k}={os.environ.get(k, '')}" for k in _PARSE_ENV)
+    stale = (
+        not manifest.exists()
+        or manifest.stat().st_mtime < _newest_source_mtime()
+        or not stamp.exists()
+        or stamp.read_text() != env
+    )
+    if stale:
+        log.info("dbt manifest missing, stale or parsed for another warehouse: running dbt parse")
+        proc = subprocess.run(
+            [dbt_executable(), "parse", "--quiet", "--profiles-dir", str(DBT_PROJECT_DIR)],
+            cwd=DBT_PROJECT_DIR,
+            capture_output=True,
+            text=True,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"dbt parse failed:\n{proc.stdout[-3000:]}{proc.stderr[-2000:]}")
+        stamp.write_text(env)
+
+
+def dbt_executable() -> str:
+    """The dbt next to this Python (the venv's), so it works without an activated venv."""
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")

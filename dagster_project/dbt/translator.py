@@ -1,4 +1,4 @@
-"""Map dbt nodes onto Dagster asset groups: the group is the layer (first folder under models/)."""
+"""Map dbt nodes onto Dagster: the layer (first folder under models/) is the group and key prefix."""
 
 from __future__ import annotations
 
@@ -10,15 +10,27 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
 
 class LayerTranslator(DagsterDbtTranslator):
+    """Models become `[<layer>, <model>]` in group `<layer>`; seeds go to `reference`.
+
+    Sources keep dagster-dbt's default key `[<source>, <table>]`, which is what the loader
+    assets (and, via `meta.dagster.asset_key`, the identity asset) are called.
+    """
+
     def __init__(self) -> None:
         super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
-    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any) -> dg.AssetSpec:
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: Any
+    ) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
-        node = manifest["nodes"].get(unique_id) or manifest["sources"].get(unique_id) or {}
-        fqn = node.get("fqn", [])
-        if node.get("resource_type") in ("model", "seed", "snapshot") and len(fqn) > 2:
-            return spec.replace_attributes(group_name=fqn[1])
-        if node.get("resource_type") == "seed":
-            return spec.replace_attributes(group_name="reference")
+        node = manifest["nodes"].get(unique_id) or {}
+        kind, fqn = node.get("resource_type"), node.get("fqn", [])
+        if kind == "model" and len(fqn) > 2:
+            return spec.replace_attributes(
+                key=dg.AssetKey([fqn[1], node["name"]]), group_name=fqn[1]
+            )
+        if kind == "seed":
+            return spec.replace_attributes(
+                key=dg.AssetKey(["reference", node["name"]]), group_name="reference"
+            )
         return spec

@@ -1,7 +1,5 @@
 """Exports assets: the read-only serving copy BI tools connect to."""
 
-from __future__ import annotations
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
@@ -20,7 +18,9 @@ def build_export_assets(upstream: list[dg.AssetKey]) -> list[dg.AssetsDefinition
             "after the profiles and audiences are built (CDP_SERVING_PATH)."
         ),
     )
-    def serving_copy(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    def serving_copy(
+        context: dg.AssetExecutionContext, duckdb: DuckDBResource
+    ) -> dg.MaterializeResult:
         target = get_paths().serving
         with duckdb.get_connection() as con:
             result = publish_serving_copy(con, target, run_id=context.run_id)

@@ -29,7 +29,10 @@ class PublishResult:
 
 
 def publish_serving_copy(
-    con: duckdb.DuckDBPyConnection, target: Path, run_id: str = "", schemas: tuple[str, ...] = SERVING_SCHEMAS
+    con: duckdb.DuckDBPyConnection,
+    target: Path,
+    run_id: str = "",
+    schemas: tuple[str, ...] = SERVING_SCHEMAS,
 ) -> PublishResult:
     """Copy every table of `schemas` from the warehouse `con` into `target`, atomically."""
     target.parent.mkdir(parents=True, exist_ok=True)

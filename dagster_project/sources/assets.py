@@ -1,7 +1,5 @@
 """One Dagster asset per declared source: load its files into raw.<system>__<table>."""
 
-from __future__ import annotations
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 

@@ -1,7 +1,5 @@
 """File-arrival sensor: start the daily job when files matching a source glob appear or change."""
 
-from __future__ import annotations
-
 import hashlib
 
 import dagster as dg
@@ -36,7 +34,9 @@ def build_landing_sensor(job: dg.JobDefinition) -> dg.SensorDefinition:
         if count == 0 or fingerprint == context.cursor:
             return dg.SensorResult(skip_reason=dg.SkipReason("no new files in the landing folder"))
         return dg.SensorResult(
-            run_requests=[dg.RunRequest(run_key=f"landing-{fingerprint}", tags={"files": str(count)})],
+            run_requests=[
+                dg.RunRequest(run_key=f"landing-{fingerprint}", tags={"files": str(count)})
+            ],
             cursor=fingerprint,
         )
 

@@ -1,0 +1,137 @@
+"""End to end: the whole asset graph on a small generated population, run twice."""
+
+from __future__ import annotations
+
+import csv
+
+import duckdb
+import pytest
+
+from dagster_project.audiences.spec import load_audiences
+from dagster_project.report import evaluate_against_truth
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
+
+
+@pytest.fixture
+def warehouse(pipeline_run):
+    con = duckdb.connect(str(pipeline_run["paths"].warehouse), read_only=True)
+    yield con
+    con.close()
+
+
+def truth_rows(pipeline_run) -> list[dict]:
+    with open(pipeline_run["paths"].truth_dir / "ground_truth.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_every_person_record_maps_to_exactly_one_person(warehouse):
+    unmapped, multi = warehouse.execute(
+        "select (select count(*) from identity.int_person_records_unioned r anti join identity.person_map m "
+        "        using (record_key)), "
+        "       (select count(*) from (select record_key from identity.person_map group by 1 "
+        "        having count(distinct person_id) <> 1))"
+    ).fetchone()
+    assert (unmapped, multi) == (0, 0)
+
+
+def test_linkage_precision_and_recall_against_ground_truth(pipeline_run, warehouse):
+    m = evaluate_against_truth(warehouse, pipeline_run["paths"].truth_dir / "ground_truth.csv")
+    assert m["precision"] >= 0.95, m
+    assert m["recall"] >= 0.90, m
+
+
+def _person_ids_of(warehouse, keys: list[str]) -> set[str]:
+    rows = warehouse.execute(
+        "select distinct person_id from identity.person_map where record_key in (select unnest(?))", [keys]
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def test_sophia_resolves_to_one_person_across_sources(pipeline_run, warehouse):
+    rows = truth_rows(pipeline_run)
+    sophia = rows[0]["person_id"]
+    keys = [f"{r['source']}:{r['source_record_id']}" for r in rows if r["person_id"] == sophia]
+    sources = {k.split(":")[0] for k in keys}
+    assert len(sources) >= 4, sources
+    assert len(_person_ids_of(warehouse, keys)) == 1
+    profile = warehouse.execute(
+        "select email, phone from marts.customer_profiles where person_id = ?", [_person_ids_of(warehouse, keys).pop()]
+    ).fetchone()
+    assert profile is not None
+
+
+def test_household_members_and_twins_stay_separate(pipeline_run, warehouse):
+    rows = truth_rows(pipeline_run)
+    warehouse.execute(
+        "create temp table truth as select source || ':' || source_record_id as record_key, person_id as true_id, "
+        "household_id, is_twin from read_csv(?, all_varchar=true)",
+        [str(pipeline_run["paths"].truth_dir / "ground_truth.csv")],
+    )
+    merged = warehouse.execute(
+        """
+        select count(*) from (
+            select m.person_id
+            from identity.person_map m join truth t using (record_key)
+            where t.household_id is not null and t.household_id <> ''
+            group by m.person_id, t.household_id
+            having count(distinct t.true_id) > 1
+        )
+        """
+    ).fetchone()[0]
+    assert any(r["is_twin"].lower() == "true" for r in rows)
+    assert merged == 0
+
+
+def test_audiences_respect_consent(warehouse):
+    for spec in load_audiences():
+        if spec.consent_column is None:
+            continue
+        violations = warehouse.execute(
+            f"select count(*) from audiences.{spec.name} a join marts.customer_profiles p using (person_id) "
+            f"where not p.{spec.consent_column}"
+        ).fetchone()[0]
+        assert violations == 0, spec.name
+
+
+def test_every_shipped_audience_was_built_and_sized(warehouse):
+    sizes = dict(warehouse.execute("select audience_name, count(*) from audiences.audience_size_history group by 1").fetchall())
+    for spec in load_audiences():
+        assert sizes.get(spec.name) == 2, spec.name  # one row per run
+
+
+def test_second_run_keeps_every_person_id(pipeline_run, warehouse):
+    now = dict(warehouse.execute("select record_key, person_id from identity.person_map").fetchall())
+    assert now == pipeline_run["first_map"]
+
+
+def test_serving_copy_stays_readable_while_the_pipeline_runs(pipeline_run):
+    assert pipeline_run["served_before"] > 0
+    assert pipeline_run["served_during"] == pipeline_run["served_before"]
+    with duckdb.connect(str(pipeline_run["paths"].serving), read_only=True) as con:
+        schemas = {r[0] for r in con.execute("select distinct schema_name from duckdb_tables()").fetchall()}
+    assert {"marts", "audiences"} <= schemas
+    assert "raw" not in schemas
+
+
+def test_dbt_unit_tests_pass(pipeline_run):
+    """dbt unit tests (standardisation, survivorship, consent, stages) need the raw tables' types."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from dagster_project.settings import DBT_PROJECT_DIR
+
+    dbt = Path(sys.executable).with_name("dbt")
+    target = pipeline_run["paths"].data_dir / "dbt_unit_target"
+    env = {**os.environ, "CDP_DUCKDB_PATH": str(pipeline_run["paths"].warehouse)}
+    proc = subprocess.run(
+        [str(dbt), "test", "--select", "test_type:unit", "--profiles-dir", ".", "--target-path", str(target)],
+        cwd=DBT_PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert "PASS=" in proc.stdout
