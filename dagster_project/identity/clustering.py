@@ -1,0 +1,366 @@
+"""Clusters from accepted edges: connected components, then a guard against chaining.
+
+1. Connected components over all accepted edges with Splink's
+   `splink.clustering.cluster_pairwise_predictions_at_threshold` (iterative SQL on DuckDB,
+   fine at millions of edges).
+2. A component may still hold two records that contradict each other (Jan and Marie
+   linked through a nameless newsletter record on the family mailbox, twins through an
+   'S.' service contact on the landline; two birth dates or two mobile numbers in one
+   cluster are a contradiction too). Such components, and those above
+   `max_cluster_size`, are re-clustered in Python by `constrained_clusters`: edges are
+   taken strongest first, never merging groups that contradict each other; records with
+   no or only an initial first name join only when every group they link to is mutually
+   compatible, else they stay alone. Only the few troubled components go through
+   Python, so the loop stays small.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import duckdb
+import pandas as pd
+from splink import DuckDBAPI
+from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+from dagster_project.identity.deterministic import IDENTIFIER_RULES
+from dagster_project.identity.guards import first_names_compatible_sql
+from dagster_project.identity.settings import IdentitySettings
+
+logger = logging.getLogger(__name__)
+
+REASON_CONFLICT = "cluster_conflict"
+REASON_AMBIGUOUS = "ambiguous_weak_record"
+REASON_OVERSIZE = "cluster_too_large"
+
+# Node: (record_key, first_name_key or None, facts). A fact is 'kind=value' for something a
+# person has only one of (date of birth, mobile number): two values of a kind contradict.
+Node = tuple[str, str | None, frozenset[str]]
+# Edge: (record_key_l, record_key_r, rule, match_probability or None)
+Edge = tuple[str, str, str, float | None]
+
+
+@dataclass
+class ClusterStats:
+    """Outcome of clustering.
+
+    Attributes:
+        components: Connected components before the guard.
+        troubled_components: Components re-clustered (conflict or oversize).
+        refused_edges: Accepted edges dropped by the guard.
+        clusters: Final clusters (including singletons).
+        size_distribution: {cluster size: number of clusters}.
+    """
+
+    components: int = 0
+    troubled_components: int = 0
+    refused_edges: int = 0
+    clusters: int = 0
+    size_distribution: dict[int, int] = field(default_factory=dict)
+
+
+def _edge_strength(edge: Edge) -> tuple[float, str, str]:
+    """Sort key: account < email < phone < Splink by falling probability."""
+    ranks = {rule: i for i, (rule, _) in enumerate(IDENTIFIER_RULES)}
+    rank = ranks.get(edge[2], len(ranks) + 1 - (edge[3] or 0.0))
+    return (rank, edge[0], edge[1])
+
+
+# Hand-written union-find: SQL connected components cannot honour cannot-link constraints,
+# and only the troubled components (0.2-0.3% of them on the demo data) ever get here.
+def constrained_clusters(
+    nodes: list[Node], edges: list[Edge], incompatible_names: set[frozenset[str]]
+) -> tuple[dict[str, str], list[tuple[Edge, str]]]:
+    """Greedy clustering that never puts two contradicting records in one cluster.
+
+    Args:
+        nodes: Records with their first-name key and single-valued facts.
+        edges: Accepted edges among these records.
+        incompatible_names: Pairs of first-name keys that cannot be the same person.
+
+    Returns:
+        tuple: ({record_key: anchor record_key}, [(refused edge, reason)]).
+    """
+    parent = {key: key for key, _, _ in nodes}
+    names = {key: ({fn} if fn else set()) for key, fn, _ in nodes}
+    facts = {key: set(node_facts) for key, _, node_facts in nodes}
+    weak = {key for key, fn, _ in nodes if not fn or len(fn) <= 1}
+    # An initial is a "weak" name but still contradicts other names, e.g. 'p' vs 'sophia'.
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def compatible(a: str, b: str) -> bool:
+        if any(
+            x != y and x.split("=", 1)[0] == y.split("=", 1)[0] for x in facts[a] for y in facts[b]
+        ):
+            return False
+        return not any(frozenset((x, y)) in incompatible_names for x in names[a] for y in names[b])
+
+    def union(a: str, b: str) -> None:
+        if a > b:
+            a, b = b, a
+        parent[b] = a
+        names[a] |= names.pop(b)
+        facts[a] |= facts.pop(b)
+
+    refused: list[tuple[Edge, str]] = []
+    strong_edges = sorted(
+        (e for e in edges if e[0] not in weak and e[1] not in weak), key=_edge_strength
+    )
+    weak_edges = sorted((e for e in edges if e[0] in weak or e[1] in weak), key=_edge_strength)
+    for edge in strong_edges:
+        a, b = find(edge[0]), find(edge[1])
+        if a == b:
+            continue
+        if compatible(a, b):
+            union(a, b)
+        else:
+            refused.append((edge, REASON_CONFLICT))
+    # A weak record linking to groups that contradict each other cannot be placed.
+    reach: dict[str, set[str]] = defaultdict(set)
+    for l_key, r_key, _, _ in weak_edges:
+        for w, other in ((l_key, r_key), (r_key, l_key)):
+            if w in weak and other not in weak and compatible(w, find(other)):
+                reach[w].add(find(other))
+    ambiguous = {
+        w
+        for w, groups in reach.items()
+        if any(not compatible(x, y) for x in groups for y in groups if x < y)
+    }
+    for edge in weak_edges:
+        if edge[0] in ambiguous or edge[1] in ambiguous:
+            refused.append((edge, REASON_AMBIGUOUS))
+            continue
+        a, b = find(edge[0]), find(edge[1])
+        if a == b:
+            continue
+        if compatible(a, b):
+            union(a, b)
+        else:
+            refused.append((edge, REASON_CONFLICT))
+    return {key: find(key) for key in parent}, refused
+
+
+def cluster_records(
+    con: duckdb.DuckDBPyConnection,
+    splink_con: duckdb.DuckDBPyConnection,
+    records_table: str,
+    edges_table: str,
+    settings: IdentitySettings,
+    output_table: str = "clusters",
+    refused_table: str = "cluster_refused",
+) -> ClusterStats:
+    """Cluster records over accepted edges, guarding against chains and giant clusters.
+
+    Args:
+        con: Cursor whose current catalog holds the tables.
+        splink_con: A second cursor on the same catalog, for Splink's connected components
+            (Splink's relation API refuses a cursor that holds an unread result).
+        records_table: Prepared records (see `prepare`: record_key, first_name_key,
+            first_name_canonical, first_name_freq, date_of_birth, phone, phone_is_mobile).
+        edges_table: Accepted edges (record_key_l, record_key_r, rule, match_probability).
+        settings: Supplies max_cluster_size, oversize threshold and name threshold.
+        output_table: Table to create: record_key, cluster_id (anchor = smallest
+            record_key of the cluster), cluster_size.
+        refused_table: Table to create: record_key_l, record_key_r, rule, reason.
+
+    Returns:
+        ClusterStats: Component and cluster counts.
+    """
+    stats = ClusterStats()
+    db_api = DuckDBAPI(splink_con)
+    cc = cluster_pairwise_predictions_at_threshold(
+        records_table,
+        edges_table,
+        db_api=db_api,
+        node_id_column_name="record_key",
+        edge_id_column_name_left="record_key_l",
+        edge_id_column_name_right="record_key_r",
+    )
+    con.execute(f"""
+        create or replace table __cl_components as
+        select record_key, cluster_id, count(*) over (partition by cluster_id) as n
+        from {cc.physical_name}
+    """)
+    cc.drop_table_from_database_and_remove_from_cache()
+    stats.components = con.execute(
+        "select count(distinct cluster_id) from __cl_components"
+    ).fetchall()[0][0]
+    _find_troubled_components(con, records_table, settings)
+    stats.troubled_components = con.execute("select count(*) from __cl_troubled").fetchall()[0][0]
+    assignments, refused = _recluster_troubled(con, records_table, edges_table, settings)
+    _table_from_rows(con, "__cl_reassigned", ["record_key", "anchor"], list(assignments.items()))
+    con.execute(f"""
+        create or replace table {output_table} as
+        with labelled as (
+            select c.record_key, coalesce(a.anchor, c.cluster_id) as label
+            from __cl_components as c left join __cl_reassigned as a using (record_key)
+        )
+        select record_key, min(record_key) over (partition by label) as cluster_id,
+               count(*) over (partition by label) as cluster_size
+        from labelled
+    """)
+    _table_from_rows(
+        con,
+        refused_table,
+        ["record_key_l", "record_key_r", "rule", "reason"],
+        [(e[0], e[1], e[2], reason) for e, reason in refused],
+    )
+    stats.refused_edges = len(refused)
+    dist = con.execute(f"""
+        select cluster_size, count(*) / cluster_size from {output_table}
+        group by cluster_size order by cluster_size
+    """).fetchall()
+    stats.size_distribution = {int(size): int(n) for size, n in dist}
+    stats.clusters = sum(stats.size_distribution.values())
+    for name in ("components", "troubled", "reassigned"):
+        con.execute(f"drop table if exists __cl_{name}")
+    logger.info(
+        "clustering: %d components, %d troubled, %d edges refused, %d clusters, sizes %s",
+        stats.components,
+        stats.troubled_components,
+        stats.refused_edges,
+        stats.clusters,
+        stats.size_distribution,
+    )
+    return stats
+
+
+def _table_from_rows(
+    con: duckdb.DuckDBPyConnection, name: str, columns: list[str], rows: list[tuple[str, ...]]
+) -> None:
+    """Create table `name` of VARCHAR columns from Python rows (bulk, via pandas)."""
+    frame = pd.DataFrame(rows, columns=columns, dtype="object")
+    view = f"__cl_rows_{name}"
+    con.register(view, frame)
+    try:
+        casts = ", ".join(f"cast({c} as varchar) as {c}" for c in columns)
+        con.execute(f"create or replace table {name} as select {casts} from {view}")
+    finally:
+        con.unregister(view)
+
+
+def _find_troubled_components(
+    con: duckdb.DuckDBPyConnection, records_table: str, settings: IdentitySettings
+) -> None:
+    """Create __cl_troubled(cluster_id, oversized): components needing the guard."""
+    compatible = first_names_compatible_sql(settings, "l", "r")
+    max_size = int(settings.max_cluster_size) if settings.max_cluster_size > 0 else 2**62
+    con.execute(f"""
+        create or replace table __cl_troubled as
+        with members as (
+            select c.cluster_id, c.n, r.first_name_key, r.first_name_canonical,
+                   r.first_name_freq, r.date_of_birth, r.phone, r.phone_is_mobile
+            from __cl_components as c join {records_table} as r using (record_key)
+            where c.n > 1
+        ),
+        names as (
+            select distinct cluster_id, first_name_key, first_name_canonical, first_name_freq
+            from members where first_name_key is not null
+        ),
+        name_conflicts as (
+            select distinct l.cluster_id from names as l
+            join names as r on l.cluster_id = r.cluster_id and l.first_name_key < r.first_name_key
+            where not {compatible}
+        ),
+        dob_conflicts as (
+            select cluster_id from members where date_of_birth is not null
+            group by cluster_id having count(distinct date_of_birth) > 1
+        ),
+        mobile_conflicts as (
+            select cluster_id from members where phone_is_mobile
+            group by cluster_id having count(distinct phone) > 1
+        ),
+        oversized as (select distinct cluster_id from members where n > {max_size})
+        select cluster_id, bool_or(is_oversized) as oversized from (
+            select cluster_id, false as is_oversized from name_conflicts
+            union all select cluster_id, false from dob_conflicts
+            union all select cluster_id, false from mobile_conflicts
+            union all select cluster_id, true from oversized
+        ) group by cluster_id
+    """)
+
+
+def _recluster_troubled(
+    con: duckdb.DuckDBPyConnection, records_table: str, edges_table: str, settings: IdentitySettings
+) -> tuple[dict[str, str], list[tuple[Edge, str]]]:
+    """Run `constrained_clusters` per troubled component; break up what stays too large."""
+    compatible = first_names_compatible_sql(settings, "l", "r")
+    nodes_by_cluster: dict[str, list[Node]] = defaultdict(list)
+    for cid, key, fn, dob, mobile in con.execute(f"""
+        select c.cluster_id, c.record_key, r.first_name_key, cast(r.date_of_birth as varchar),
+               case when r.phone_is_mobile then r.phone end
+        from __cl_components as c join __cl_troubled as t using (cluster_id)
+        join {records_table} as r using (record_key)
+    """).fetchall():
+        node_facts = {f"dob={dob}"} if dob else set()
+        if mobile:
+            node_facts.add(f"mobile={mobile}")
+        nodes_by_cluster[cid].append((key, fn, frozenset(node_facts)))
+    if not nodes_by_cluster:
+        return {}, []
+    oversized = {cid for cid, flag in con.execute("select * from __cl_troubled").fetchall() if flag}
+    strict = float(settings.oversize_match_threshold)
+    edges_by_cluster: dict[str, list[Edge]] = defaultdict(list)
+    for cid, l_key, r_key, rule, prob in con.execute(f"""
+        select c.cluster_id, e.record_key_l, e.record_key_r, e.rule, e.match_probability
+        from {edges_table} as e
+        join __cl_components as c on c.record_key = e.record_key_l
+        join __cl_troubled as t on t.cluster_id = c.cluster_id
+    """).fetchall():
+        edges_by_cluster[cid].append((l_key, r_key, rule, prob))
+    incompatible = {
+        frozenset(pair)
+        for pair in con.execute(f"""
+            with names as (
+                select distinct r.first_name_key, r.first_name_canonical, r.first_name_freq
+                from __cl_components as c join __cl_troubled as t using (cluster_id)
+                join {records_table} as r using (record_key)
+                where r.first_name_key is not null
+            )
+            select l.first_name_key, r.first_name_key from names as l
+            join names as r on l.first_name_key < r.first_name_key
+            where not {compatible}
+        """).fetchall()
+    }
+    assignments: dict[str, str] = {}
+    refused: list[tuple[Edge, str]] = []
+    for cid, nodes in nodes_by_cluster.items():
+        edges = edges_by_cluster[cid]
+        if cid in oversized:
+            kept = [e for e in edges if e[3] is None or e[3] >= strict]
+            refused.extend(
+                (e, REASON_OVERSIZE) for e in edges if not (e[3] is None or e[3] >= strict)
+            )
+            edges = kept
+        labels, cl_refused = constrained_clusters(nodes, edges, incompatible)
+        refused.extend(cl_refused)
+        if cid in oversized and settings.max_cluster_size > 0:
+            labels = _break_oversized(labels, edges, settings.max_cluster_size, refused)
+        assignments.update(labels)
+    return assignments, refused
+
+
+def _break_oversized(
+    labels: dict[str, str], edges: list[Edge], max_size: int, refused: list[tuple[Edge, str]]
+) -> dict[str, str]:
+    """Turn clusters still above `max_size` into singletons, refusing their edges."""
+    sizes: dict[str, int] = defaultdict(int)
+    for anchor in labels.values():
+        sizes[anchor] += 1
+    too_big = {anchor for anchor, n in sizes.items() if n > max_size}
+    if not too_big:
+        return labels
+    logger.warning("clustering: %d clusters above %d records broken up", len(too_big), max_size)
+    refused.extend(
+        (e, REASON_OVERSIZE)
+        for e in edges
+        if labels[e[0]] in too_big and labels[e[0]] == labels[e[1]]
+    )
+    return {key: (key if anchor in too_big else anchor) for key, anchor in labels.items()}

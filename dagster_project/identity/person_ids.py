@@ -1,0 +1,234 @@
+"""Persistent person ids: carry ids over from the previous run, mint deterministic new ones.
+
+Rules, applied by `assign_person_ids_sql`-style steps on DuckDB:
+
+1. Each new cluster votes for the previous person ids of its records (count per id).
+2. Clusters and old ids are matched in rounds: every unmatched cluster proposes the old id
+   held by most of its records (ties: the smallest id); every proposed id goes to the
+   proposing cluster that holds most of its records (ties: the smallest anchor record).
+   A cluster that lost its first choice proposes its next one in the following round.
+   So an old id is inherited by at most one cluster, and a merge of two old persons keeps
+   the id of the larger one.
+3. A cluster without an inherited id gets 'P' + the first 12 hex digits of md5 of its
+   anchor (smallest record_key). If that id is already taken (inherited this run, or ever
+   used in the previous map, e.g. a retired id), md5(anchor || '#' || n) is tried for
+   n = 1, 2, ... So identical input gives identical ids, even on a fresh warehouse.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+MAX_MATCHING_ROUNDS = 100
+
+
+@dataclass(frozen=True)
+class PersonIdStats:
+    """What happened to ids in one assignment.
+
+    Attributes:
+        clusters: Number of clusters that received an id.
+        inherited: Clusters that kept a previous person id.
+        new: Clusters that got a freshly minted id.
+        retired: Previous ids not inherited by any cluster (merged away or deleted).
+        rounds: Matching rounds needed.
+    """
+
+    clusters: int
+    inherited: int
+    new: int
+    retired: int
+    rounds: int
+
+
+def new_person_id_sql(anchor_expr: str, salt_expr: str = "0") -> str:
+    """SQL for a minted id: 'P' + 12 hex of md5(anchor), salted when salt > 0.
+
+    Args:
+        anchor_expr: SQL expression of the anchor record_key.
+        salt_expr: SQL expression of the integer salt.
+
+    Returns:
+        str: The SQL expression.
+    """
+    return (
+        f"'P' || substr(md5(case when {salt_expr} = 0 then {anchor_expr} "
+        f"else {anchor_expr} || '#' || cast({salt_expr} as varchar) end), 1, 12)"
+    )
+
+
+def assign_person_ids(
+    con: duckdb.DuckDBPyConnection,
+    clusters_table: str,
+    output_table: str,
+    previous_table: str | None = None,
+) -> PersonIdStats:
+    """Give every cluster a person id, inheriting ids from a previous person map.
+
+    Args:
+        con: Connection (or cursor) holding the tables; work tables are TEMP tables.
+        clusters_table: Table with columns record_key, cluster_id (one row per record).
+        output_table: Table to (re)create with record_key, cluster_id, person_id,
+            is_inherited (one row per record).
+        previous_table: Table with record_key, person_id of the previous run (person
+            records only), or None on a first run.
+
+    Returns:
+        PersonIdStats: Counts of inherited, new and retired ids.
+    """
+    con.execute(f"""
+        create or replace temp table __pid_anchor as
+        select cluster_id, min(record_key) as anchor, count(*) as n_records
+        from {clusters_table} group by cluster_id
+    """)
+    prev = (
+        previous_table
+        or "(select null::varchar as record_key, null::varchar as person_id where false)"
+    )
+    con.execute(f"""
+        create or replace temp table __pid_votes as
+        select c.cluster_id, p.person_id as old_id, count(*) as n
+        from {clusters_table} as c
+        join {prev} as p on c.record_key = p.record_key
+        where p.person_id is not null
+        group by all
+    """)
+    con.execute("create or replace temp table __pid_taken (cluster_id varchar, person_id varchar)")
+    rounds = 0
+    while rounds < MAX_MATCHING_ROUNDS:
+        rounds += 1
+        added = _matching_round(con)
+        if added == 0:
+            break
+    con.execute(f"""
+        create or replace temp table __pid_reserved as
+        select person_id from __pid_taken
+        union select distinct person_id from {prev} where person_id is not null
+    """)
+    _mint_new_ids(con)
+    con.execute(f"""
+        create or replace table {output_table} as
+        select c.record_key, c.cluster_id,
+               coalesce(t.person_id, m.person_id) as person_id,
+               t.person_id is not null as is_inherited
+        from {clusters_table} as c
+        left join __pid_taken as t using (cluster_id)
+        left join __pid_minted as m using (cluster_id)
+    """)
+    clusters, inherited = con.execute(
+        "select count(*), (select count(*) from __pid_taken) from __pid_anchor"
+    ).fetchall()[0]
+    retired = con.execute(f"""
+        select count(distinct person_id) from {prev}
+        where person_id is not null and person_id not in (select person_id from __pid_taken)
+    """).fetchall()[0][0]
+    for name in ("anchor", "votes", "taken", "reserved", "minted"):
+        con.execute(f"drop table if exists __pid_{name}")
+    stats = PersonIdStats(clusters, inherited, clusters - inherited, retired, rounds)
+    logger.info(
+        "person ids: %d clusters, %d inherited, %d new, %d retired (%d matching rounds)",
+        stats.clusters,
+        stats.inherited,
+        stats.new,
+        stats.retired,
+        stats.rounds,
+    )
+    return stats
+
+
+def _matching_round(con: duckdb.DuckDBPyConnection) -> int:
+    """Run one propose/accept round; return the number of clusters matched."""
+    before = con.execute("select count(*) from __pid_taken").fetchall()[0][0]
+    con.execute("""
+        insert into __pid_taken
+        with open_votes as (
+            select v.cluster_id, v.old_id, v.n, a.anchor
+            from __pid_votes as v
+            join __pid_anchor as a using (cluster_id)
+            where v.cluster_id not in (select cluster_id from __pid_taken)
+              and v.old_id not in (select person_id from __pid_taken)
+        ),
+        proposals as (
+            select * from open_votes
+            qualify row_number() over (partition by cluster_id order by n desc, old_id) = 1
+        )
+        select cluster_id, old_id from proposals
+        qualify row_number() over (partition by old_id order by n desc, anchor) = 1
+    """)
+    return con.execute("select count(*) from __pid_taken").fetchall()[0][0] - before
+
+
+def _mint_new_ids(con: duckdb.DuckDBPyConnection) -> None:
+    """Mint ids for clusters without an inherited one, salting away collisions."""
+    con.execute(f"""
+        create or replace temp table __pid_minted as
+        select a.cluster_id, a.anchor, 0 as salt, {new_person_id_sql("a.anchor")} as person_id
+        from __pid_anchor as a
+        where a.cluster_id not in (select cluster_id from __pid_taken)
+    """)
+    for _ in range(MAX_MATCHING_ROUNDS):
+        # A minted id collides when it is reserved or when a smaller anchor minted it too.
+        con.execute("""
+            create or replace temp table __pid_clash as
+            select cluster_id from (
+                select cluster_id, person_id in (select person_id from __pid_reserved) as reserved,
+                       row_number() over (partition by person_id order by anchor) as rn
+                from __pid_minted
+            ) where reserved or rn > 1
+        """)
+        clashes = con.execute("select count(*) from __pid_clash").fetchall()[0][0]
+        if clashes == 0:
+            break
+        logger.info("person ids: re-minting %d colliding ids", clashes)
+        con.execute(f"""
+            update __pid_minted set salt = salt + 1,
+                person_id = {new_person_id_sql("anchor", "salt + 1")}
+            where cluster_id in (select cluster_id from __pid_clash)
+        """)
+    else:
+        raise RuntimeError("could not mint unique person ids")
+    con.execute("drop table if exists __pid_clash")
+
+
+def assign_person_ids_df(
+    clusters: pd.DataFrame, previous: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Pandas convenience wrapper around `assign_person_ids` on a throw-away connection.
+
+    Args:
+        clusters: Columns record_key, cluster_id.
+        previous: Columns record_key, person_id, or None.
+
+    Returns:
+        pd.DataFrame: record_key, cluster_id, person_id, is_inherited sorted by record_key.
+
+    Examples:
+        ```py
+        ids = assign_person_ids_df(pd.DataFrame({"record_key": ["a", "b"], "cluster_id": [1, 1]}))
+        ```
+    """
+    con = duckdb.connect()
+    try:
+        con.register("clusters_df", clusters)
+        con.execute(
+            "create temp table clusters as select record_key::varchar as record_key, "
+            "cluster_id::varchar as cluster_id from clusters_df"
+        )
+        prev_name = None
+        if previous is not None:
+            con.register("previous_df", previous)
+            con.execute(
+                "create temp table previous as select record_key::varchar as record_key, "
+                "person_id::varchar as person_id from previous_df"
+            )
+            prev_name = "previous"
+        assign_person_ids(con, "clusters", "person_ids_out", prev_name)
+        return con.execute("select * from person_ids_out order by record_key").df()
+    finally:
+        con.close()
