@@ -48,11 +48,18 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     with pytest.MonkeyPatch.context() as mp:
         point_data_dir(mp, root)
         paths = get_paths()
-        demo_data.generate(paths.landing_dir, paths.truth_dir, people=int(os.environ.get("CDP_TEST_PEOPLE", "1500")), seed=7)
+        demo_data.generate(
+            paths.landing_dir,
+            paths.truth_dir,
+            people=int(os.environ.get("CDP_TEST_PEOPLE", "1500")),
+            seed=7,
+        )
         first = run_daily_job()
         assert first.success, first.errors
         with duckdb.connect(str(paths.warehouse), read_only=True) as con:
-            first_map = con.execute("select record_key, person_id from identity.person_map").fetchall()
+            first_map = con.execute(
+                "select record_key, person_id from identity.person_map"
+            ).fetchall()
         reader = duckdb.connect(str(paths.serving), read_only=True)
         served_before = reader.execute("select count(*) from marts.customer_profiles").fetchone()[0]
         second = run_daily_job()

@@ -10,7 +10,11 @@ from dagster_project.definitions import build_definitions
 def test_definitions_load_with_every_layer_as_a_group():
     defs = build_definitions()
     graph = defs.resolve_asset_graph()
-    groups = {graph.get(k).group_name for k in graph.get_all_asset_keys() if graph.get(k).is_materializable}
+    groups = {
+        graph.get(k).group_name
+        for k in graph.get_all_asset_keys()
+        if graph.get(k).is_materializable
+    }
     assert {"sources", "staging", "identity", "profiles", "audiences", "exports"} <= groups
 
 

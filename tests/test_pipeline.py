@@ -43,7 +43,8 @@ def test_linkage_precision_and_recall_against_ground_truth(pipeline_run, warehou
 
 def _person_ids_of(warehouse, keys: list[str]) -> set[str]:
     rows = warehouse.execute(
-        "select distinct person_id from identity.person_map where record_key in (select unnest(?))", [keys]
+        "select distinct person_id from identity.person_map where record_key in (select unnest(?))",
+        [keys],
     ).fetchall()
     return {r[0] for r in rows}
 
@@ -56,7 +57,8 @@ def test_sophia_resolves_to_one_person_across_sources(pipeline_run, warehouse):
     assert len(sources) >= 4, sources
     assert len(_person_ids_of(warehouse, keys)) == 1
     profile = warehouse.execute(
-        "select email, phone from marts.customer_profiles where person_id = ?", [_person_ids_of(warehouse, keys).pop()]
+        "select email, phone from marts.customer_profiles where person_id = ?",
+        [_person_ids_of(warehouse, keys).pop()],
     ).fetchone()
     assert profile is not None
 
@@ -95,13 +97,19 @@ def test_audiences_respect_consent(warehouse):
 
 
 def test_every_shipped_audience_was_built_and_sized(warehouse):
-    sizes = dict(warehouse.execute("select audience_name, count(*) from audiences.audience_size_history group by 1").fetchall())
+    sizes = dict(
+        warehouse.execute(
+            "select audience_name, count(*) from audiences.audience_size_history group by 1"
+        ).fetchall()
+    )
     for spec in load_audiences():
         assert sizes.get(spec.name) == 2, spec.name  # one row per run
 
 
 def test_second_run_keeps_every_person_id(pipeline_run, warehouse):
-    now = dict(warehouse.execute("select record_key, person_id from identity.person_map").fetchall())
+    now = dict(
+        warehouse.execute("select record_key, person_id from identity.person_map").fetchall()
+    )
     assert now == pipeline_run["first_map"]
 
 
@@ -109,7 +117,9 @@ def test_serving_copy_stays_readable_while_the_pipeline_runs(pipeline_run):
     assert pipeline_run["served_before"] > 0
     assert pipeline_run["served_during"] == pipeline_run["served_before"]
     with duckdb.connect(str(pipeline_run["paths"].serving), read_only=True) as con:
-        schemas = {r[0] for r in con.execute("select distinct schema_name from duckdb_tables()").fetchall()}
+        schemas = {
+            r[0] for r in con.execute("select distinct schema_name from duckdb_tables()").fetchall()
+        }
     assert {"marts", "audiences"} <= schemas
     assert "raw" not in schemas
 
@@ -127,7 +137,16 @@ def test_dbt_unit_tests_pass(pipeline_run):
     target = pipeline_run["paths"].data_dir / "dbt_unit_target"
     env = {**os.environ, "CDP_DUCKDB_PATH": str(pipeline_run["paths"].warehouse)}
     proc = subprocess.run(
-        [str(dbt), "test", "--select", "test_type:unit", "--profiles-dir", ".", "--target-path", str(target)],
+        [
+            str(dbt),
+            "test",
+            "--select",
+            "test_type:unit",
+            "--profiles-dir",
+            ".",
+            "--target-path",
+            str(target),
+        ],
         cwd=DBT_PROJECT_DIR,
         env=env,
         capture_output=True,

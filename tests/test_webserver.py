@@ -83,10 +83,20 @@ def test_graphql_lists_assets_checks_job_and_schedule(webserver):
     repo = data["repositoriesOrError"]["nodes"][0]
     assert "daily" in {j["name"] for j in repo["jobs"]}
     schedule = {s["name"]: s for s in repo["schedules"]}["daily_schedule"]
-    assert (schedule["cronSchedule"], schedule["executionTimezone"]) == ("0 6 * * *", "Europe/Amsterdam")
+    assert (schedule["cronSchedule"], schedule["executionTimezone"]) == (
+        "0 6 * * *",
+        "Europe/Amsterdam",
+    )
     assert "landing_files_sensor" in {s["name"] for s in repo["sensors"]}
     nodes = {"/".join(n["assetKey"]["path"]): n for n in data["assetNodes"]}
     assert "webshop/customers" in nodes and "identity/person_map" in nodes
     assert nodes["profiles/customer_profiles"]["groupName"] == "profiles"
     assert nodes["profiles/customer_profiles"]["hasAssetChecks"]
-    assert {n["groupName"] for n in nodes.values()} >= {"sources", "staging", "identity", "profiles", "audiences", "exports"}
+    assert {n["groupName"] for n in nodes.values()} >= {
+        "sources",
+        "staging",
+        "identity",
+        "profiles",
+        "audiences",
+        "exports",
+    }
