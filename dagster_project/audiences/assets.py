@@ -28,7 +28,7 @@ def _audience_asset(spec: AudienceSpec, upstream: list[dg.AssetKey]) -> dg.Asset
     def _build(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
         as_of = resolve_as_of()
         with duckdb.get_connection() as con:
-            result = build_audience(con, spec, as_of=as_of, run_id=context.run_id)
+            result = build_audience(con, spec, as_of=as_of, run_id=context.run.run_id)
             cur = con.execute(f"select * from audiences.{spec.name} order by person_id limit 5")
             names = [d[0] for d in cur.description]
             sample = [mask_record(dict(zip(names, row, strict=True))) for row in cur.fetchall()]

@@ -23,7 +23,7 @@ def build_export_assets(upstream: list[dg.AssetKey]) -> list[dg.AssetsDefinition
     ) -> dg.MaterializeResult:
         target = get_paths().serving
         with duckdb.get_connection() as con:
-            result = publish_serving_copy(con, target, run_id=context.run_id)
+            result = publish_serving_copy(con, target, run_id=context.run.run_id)
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(result.path)),
