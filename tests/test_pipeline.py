@@ -154,3 +154,18 @@ def test_dbt_unit_tests_pass(pipeline_run):
     )
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert "PASS=" in proc.stdout
+
+
+def test_bi_clients_read_the_serving_copy_through_sqlalchemy(pipeline_run):
+    """duckdb-engine, as Superset uses it, opens the serving copy read-only."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(
+        f"duckdb:///{pipeline_run['paths'].serving}", connect_args={"read_only": True}
+    )
+    with engine.connect() as con:
+        profiles = con.execute(text("select count(*) from marts.customer_profiles")).scalar()
+        sizes = con.execute(text("select count(*) from audiences.audience_size_history")).scalar()
+    engine.dispose()
+    assert profiles == pipeline_run["served_during"]
+    assert sizes > 0
