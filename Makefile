@@ -39,7 +39,7 @@ test-fast: parse
 	$(BIN)/pytest -q -m "not slow"
 
 ui: install  ## Dagster UI on http://127.0.0.1:3000
-	@mkdir -p $(DAGSTER_HOME)
+	@mkdir -p $(DAGSTER_HOME) && cp -n config/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 bench: install  ## make bench PEOPLE=1000000

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import time
 from datetime import date
 from pathlib import Path
 
-from dagster_project.settings import get_paths
+from dagster_project.settings import ensure_dagster_home, get_paths
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -94,8 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    os.environ.setdefault("DAGSTER_HOME", str(get_paths().data_dir / "dagster_home"))
-    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    ensure_dagster_home()
     return int(args.func(args) or 0)
 
 

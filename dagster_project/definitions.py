@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dagster as dg
+from dagster_dbt import get_asset_key_for_model
 
 from dagster_project.audiences.assets import build_audience_assets
 from dagster_project.automation import daily_job, daily_schedule
@@ -19,7 +20,14 @@ def build_definitions() -> dg.Definitions:
     dbt_models = build_dbt_assets()
     identity = build_identity_assets(dbt_models)
     audiences = build_audience_assets(dbt_models)
-    exports = build_export_assets([key for a in audiences for key in a.keys])
+    marts = [
+        get_asset_key_for_model([dbt_models], m) for m in ("customer_profiles", "customer_events")
+    ]
+    audience_keys = [key for a in audiences for key in a.keys]
+    exports = build_export_assets(
+        [*marts, *audience_keys],
+        audience_tables={k.path[-1] for k in audience_keys} | {"audience_size_history"},
+    )
     return dg.Definitions(
         assets=[*build_source_assets(), dbt_models, *identity, *audiences, *exports],
         asset_checks=build_identity_checks(),

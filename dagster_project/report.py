@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.audiences.spec import load_audiences
 from dagster_project.settings import Paths
 
 
@@ -38,13 +39,17 @@ def build_summary(paths: Paths) -> Summary:
         summary.quarantined = con.execute(
             "select count(*) from quarantine.quarantined_rows"
         ).fetchone()[0]
-        summary.audiences = dict(
+        latest = dict(
             con.execute(
                 "select audience_name, size from audiences.audience_size_history "
-                "qualify row_number() over (partition by audience_name order by computed_at desc) = 1 "
-                "order by audience_name"
+                "qualify row_number() over (partition by audience_name order by computed_at desc) = 1"
             ).fetchall()
         )
+        summary.audiences = {
+            spec.name: latest[spec.name]
+            for spec in load_audiences(paths.audiences_config)
+            if spec.name in latest
+        }
         truth = paths.truth_dir / "ground_truth.csv"
         if truth.exists():
             summary.linkage = evaluate_against_truth(con, truth)

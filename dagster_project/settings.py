@@ -6,6 +6,7 @@ Read inside functions, never at import time, so tests can point everything at a 
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,3 +58,14 @@ def export_warehouse_env() -> Paths:
     paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
     os.environ["CDP_DUCKDB_PATH"] = str(paths.warehouse)
     return paths
+
+
+def ensure_dagster_home() -> Path:
+    """DAGSTER_HOME (default data/dagster_home) with the project's dagster.yaml (one run at a time)."""
+    home = Path(os.environ.get("DAGSTER_HOME") or get_paths().data_dir / "dagster_home")
+    home.mkdir(parents=True, exist_ok=True)
+    target = home / "dagster.yaml"
+    if not target.exists():
+        shutil.copyfile(PROJECT_ROOT / "config" / "dagster.yaml", target)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home

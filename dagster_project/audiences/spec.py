@@ -68,6 +68,8 @@ logger = logging.getLogger(__name__)
 CONFIG_ENV = "CDP_AUDIENCES_CONFIG"
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[2] / "config" / "audiences.yml"
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+# Tables of the audiences schema that are not audiences.
+RESERVED_NAMES = {"audience_size_history", "membership_history"}
 _AUDIENCE_KEYS = {"name", "description", "consent", "rule", "per_category", "exclude", "fields"}
 
 
@@ -290,6 +292,9 @@ def _parse_audience(
     name = raw.get("name")
     if not isinstance(name, str) or not _NAME_RE.match(name):
         problems.append("name must be snake_case (a-z, 0-9, _; starting with a letter)")
+        return None
+    if name in RESERVED_NAMES:
+        problems.append(f"name {name!r} is reserved (a table of the audiences schema)")
         return None
     description = raw.get("description")
     if not isinstance(description, str) or not description.strip():

@@ -10,7 +10,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from dagster_project.dbt.project import dbt_project
+from dagster_project.dbt.project import dbt_project, prune_invocation_dirs
 from dagster_project.dbt.translator import LayerTranslator
 
 
@@ -30,7 +30,9 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         """
         # No fetch_row_counts()/fetch_column_metadata(): they open the DuckDB file from this
         # process while dbt still writes it, and DuckDB allows one writing process.
+        run_project = dbt_project(for_run=True)  # partial parsing valid for this warehouse
         args = ["build", "--exclude-resource-type", "unit_test"]
         yield from dbt.cli(args, context=context).stream()
+        prune_invocation_dirs(run_project.target_path)
 
     return cdp_dbt_models

@@ -1,5 +1,7 @@
 """Exports assets: the read-only serving copy BI tools connect to."""
 
+from datetime import UTC
+
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
@@ -7,7 +9,14 @@ from dagster_project.exports.serving import SERVING_SCHEMAS, publish_serving_cop
 from dagster_project.settings import get_paths
 
 
-def build_export_assets(upstream: list[dg.AssetKey]) -> list[dg.AssetsDefinition]:
+def build_export_assets(
+    upstream: list[dg.AssetKey], audience_tables: set[str]
+) -> list[dg.AssetsDefinition]:
+    """`audience_tables`: the audiences currently declared; tables of removed audiences stay out."""
+
+    def include(schema: str, table: str) -> bool:
+        return schema != "audiences" or table in audience_tables
+
     @dg.asset(
         key=dg.AssetKey(["exports", "serving_copy"]),
         group_name="exports",
@@ -23,14 +32,16 @@ def build_export_assets(upstream: list[dg.AssetKey]) -> list[dg.AssetsDefinition
     ) -> dg.MaterializeResult:
         target = get_paths().serving
         with duckdb.get_connection() as con:
-            result = publish_serving_copy(con, target, run_id=context.run.run_id)
+            result = publish_serving_copy(con, target, run_id=context.run.run_id, include=include)
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(result.path)),
                 "schemas": ", ".join(SERVING_SCHEMAS),
                 "tables": dg.MetadataValue.json(result.tables),
                 "size_mb": round(result.bytes / 1e6, 2),
-                "published_at": dg.MetadataValue.timestamp(result.published_at.timestamp()),
+                "published_at": dg.MetadataValue.timestamp(
+                    result.published_at.replace(tzinfo=UTC).timestamp()
+                ),
             }
         )
 

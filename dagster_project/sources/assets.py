@@ -1,5 +1,7 @@
 """One Dagster asset per declared source: load its files into raw.<system>__<table>."""
 
+from datetime import UTC
+
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
@@ -37,7 +39,9 @@ def _source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
                 "file_names": dg.MetadataValue.json([f.rsplit("/", 1)[-1] for f in result.files]),
                 "quarantined_rows": result.quarantined,
                 "quarantine_reasons": dg.MetadataValue.json(result.reasons),
-                "loaded_at": dg.MetadataValue.timestamp(result.loaded_at.timestamp()),
+                "loaded_at": dg.MetadataValue.timestamp(
+                    result.loaded_at.replace(tzinfo=UTC).timestamp()
+                ),
                 "seconds": round(result.seconds, 2),
                 "rows_per_second": round(result.rows / max(result.seconds, 1e-9)),
             }

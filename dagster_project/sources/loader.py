@@ -13,7 +13,7 @@ import glob
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -64,9 +64,13 @@ def find_files(spec: SourceSpec, landing_dir: Path) -> list[Path]:
 # ---------------------------------------------------------------- reading one file as text
 
 
+def _truthy(value: object) -> bool:
+    return str(value).strip().lower() in _TRUE
+
+
 def _csv_reader_sql(spec: SourceSpec, path: Path, rejects: str) -> str:
     opts = {
-        "header": "true" if spec.options.get("header", True) else "false",
+        "header": "true" if _truthy(spec.options.get("header", True)) else "false",
         "all_varchar": "true",
         "store_rejects": "true",
         "rejects_table": quote_literal(f"{rejects}_errors"),
@@ -83,6 +87,19 @@ def _csv_reader_sql(spec: SourceSpec, path: Path, rejects: str) -> str:
         opts["encoding"] = quote_literal(str(spec.options["encoding"]))
     args = ", ".join(f"{k} = {v}" for k, v in opts.items())
     return f"select * from read_csv({quote_literal(str(path))}, {args})"
+
+
+def _json_array_sql(path: Path) -> str:
+    return (
+        f"select cast(to_json(json) as varchar) as line from read_json({quote_literal(str(path))}, "
+        "format = 'array', records = false)"
+    )
+
+
+def _starts_with_bracket(path: Path) -> bool:
+    with open(path, "rb") as f:
+        head = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head.startswith(b"[")
 
 
 def _json_lines_sql(path: Path, rejects: str) -> str:
@@ -118,9 +135,12 @@ def _read_file(
             )
             present = [r[0] for r in cur.execute(f"describe {stage}_in").fetchall()]
         else:
-            cur.execute(
-                f"create or replace temp table {stage}_lines as {_json_lines_sql(path, rejects)}"
+            reader = (
+                _json_array_sql(path)
+                if _starts_with_bracket(path)
+                else _json_lines_sql(path, rejects)
             )
+            cur.execute(f"create or replace temp table {stage}_lines as {reader}")
             present = None
     except duckdb.Error as exc:
         raise SourceLoadError(
@@ -144,6 +164,7 @@ def _read_file(
             f"cast(to_json(t) as varchar) as _raw_row, {selected} from {stage}_in as t"
         )
     else:
+        _check_json_keys(cur, spec, path, stage)
         selected = ", ".join(
             f"case when json_valid(line) then json_extract_string(line, {quote_literal('$.' + quote_ident(col))}) end "
             f"as {quote_ident(fld)}"
@@ -161,6 +182,26 @@ def _read_file(
         else []
     )
     return [(int(line), str(raw), f"unreadable line ({reason})") for line, raw, reason in rejected]
+
+
+def _check_json_keys(
+    cur: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, stage: str
+) -> None:
+    """Fail like a CSV with a missing column when no line of the file has a mapped key."""
+    counts = ", ".join(
+        f"count(case when json_valid(line) then "
+        f"case when json_exists(line, {quote_literal('$.' + quote_ident(col))}) then 1 end end)"
+        for col in spec.columns.values()
+    )
+    found = cur.execute(f"select count(*), {counts} from {stage}_lines").fetchone()
+    if found[0] == 0:
+        return
+    missing = {f: c for (f, c), n in zip(spec.columns.items(), found[1:], strict=True) if n == 0}
+    if missing:
+        listed = ", ".join(f"'{c}' (for {f})" for f, c in missing.items())
+        raise SourceLoadError(
+            f"{spec.system}.{spec.table}: no record in {path} has key(s) {listed}"
+        )
 
 
 def _table_exists(cur: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -183,13 +224,20 @@ def _typed_expr(spec: SourceSpec, fld: str, kind: str) -> str:
         return f"coalesce(try_cast({v} as date), cast(try_strptime({v}, {fmts}) as date))"
     if kind == "timestamp":
         fmts = "[" + ", ".join(quote_literal(f) for f in spec.timestamp_formats) + "]"
-        return f"coalesce(try_cast({v} as timestamp), try_strptime({v}, {fmts}))"
+        # Offsets are converted to UTC (the session time zone); naive values are taken as UTC.
+        return (
+            f"coalesce(cast(try_cast({v} as timestamptz) as timestamp), try_strptime({v}, {fmts}))"
+        )
     if kind == "decimal":
         if spec.decimal_separator == ",":
             v = f"replace(replace({v}, '.', ''), ',', '.')"
         return f"try_cast({v} as decimal(18,2))"
     if kind == "integer":
-        return f"coalesce(try_cast({v} as bigint), cast(try_cast({v} as double) as bigint))"
+        d = f"try_cast({v} as double)"
+        return (
+            f"case when regexp_full_match({v}, '[+-]?[0-9]+') then try_cast({v} as bigint) "
+            f"when {d} = floor({d}) then try_cast({d} as bigint) end"
+        )
     if kind == "boolean":
         t = ", ".join(quote_literal(x) for x in _TRUE)
         f = ", ".join(quote_literal(x) for x in _FALSE)
@@ -229,9 +277,10 @@ def load_source(con: duckdb.DuckDBPyConnection, spec: SourceSpec, landing_dir: P
         SourceLoadError: a file cannot be read, is empty or lacks a mapped column.
     """
     started = time.perf_counter()
-    loaded_at = datetime.now().replace(microsecond=0)
+    loaded_at = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
     files = find_files(spec, landing_dir)
     cur = con.cursor()
+    cur.execute("set TimeZone = 'UTC'")
     cur.execute(QUARANTINE_DDL)
     cur.execute("create schema if not exists raw")
     entity = ENTITIES[spec.entity]

@@ -129,6 +129,10 @@ def test_duplicate_names_are_rejected() -> None:
     assert "duplicate audience name" in error_of(aud("x"), aud("x"))
 
 
+def test_names_of_other_audience_tables_are_reserved() -> None:
+    assert "reserved" in error_of(aud("audience_size_history"))
+
+
 def test_all_problems_are_reported_together() -> None:
     message = error_of(aud("one", consent="fax"), aud("two", rule={"events": [{"type": "nope"}]}))
     assert "audience 'one'" in message and "audience 'two'" in message

@@ -191,7 +191,16 @@ def test_json_lines_quarantine_broken_lines_and_keep_good_ones(con, tmp_path):
         ),
         "{not json",
         json.dumps({"customer_id": None, "first_name": "Nobody"}),
-        json.dumps({"customer_id": "C2", "first_name": "Jan", "birth_date": "1990-01-01"}),
+        json.dumps(
+            {
+                "customer_id": "C2",
+                "first_name": "Jan",
+                "last_name": "Jansen",
+                "email": "jan@x.nl",
+                "birth_date": "1990-01-01",
+                "accepts_marketing": "ja",
+            }
+        ),
     ]
     write(tmp_path, "customers.jsonl", "\n".join(lines) + "\n")
     result = load_source(con, spec(path="shop/*.jsonl", fmt="json"), tmp_path / "landing")
@@ -235,3 +244,65 @@ def test_shipped_sources_config_is_valid():
         "web_analytics",
         "loyalty",
     }
+
+
+def test_json_array_file_loads_like_json_lines(con, tmp_path):
+    records = [
+        {
+            "customer_id": "C1",
+            "first_name": "Sophia",
+            "last_name": "de Vries",
+            "email": None,
+            "birth_date": "1990-02-03",
+            "accepts_marketing": True,
+            "created_at": "2024-01-01T10:00:00+02:00",
+        },
+        {
+            "customer_id": "C2",
+            "first_name": "Jan",
+            "last_name": "Jansen",
+            "email": "jan@x.nl",
+            "birth_date": None,
+            "accepts_marketing": False,
+            "created_at": None,
+        },
+    ]
+    write(tmp_path, "customers.json", json.dumps(records))
+    result = load_source(con, spec(path="shop/*.json", fmt="json"), tmp_path / "landing")
+    assert result.rows == 2 and result.quarantined == 0
+    created = con.execute(
+        "select created_at::varchar from raw.shop__customers where record_id = 'C1'"
+    ).fetchone()
+    assert created == ("2024-01-01 08:00:00",)  # offsets are converted to UTC
+
+
+def test_json_file_without_a_mapped_key_fails_with_the_file_and_the_key(con, tmp_path):
+    write(tmp_path, "customers.jsonl", json.dumps({"customer_id": "C1", "first_name": "S"}) + "\n")
+    with pytest.raises(SourceLoadError, match=r"customers\.jsonl.*'last_name' \(for last_name\)"):
+        load_source(con, spec(path="shop/*.jsonl", fmt="json"), tmp_path / "landing")
+
+
+def test_integers_that_overflow_or_have_fractions_are_quarantined(con, tmp_path):
+    doc = {
+        "systems": {
+            "shop": {
+                "lines": {
+                    "path": "shop/lines.csv",
+                    "format": "csv",
+                    "entity": "order_line",
+                    "columns": {"record_id": "id", "order_id": "order", "quantity": "qty"},
+                }
+            }
+        }
+    }
+    write(
+        tmp_path,
+        "lines.csv",
+        "id,order,qty\nL1,O1,2\nL2,O1,1e30\nL3,O1,2.7\nL4,O1,3.0\nL5,O1,nan\n",
+    )
+    result = load_source(con, parse_sources(doc)[0], tmp_path / "landing")
+    assert con.execute("select record_id, quantity from raw.shop__lines order by 1").fetchall() == [
+        ("L1", 2),
+        ("L4", 3),
+    ]
+    assert result.quarantined == 3
