@@ -61,16 +61,16 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                 "select record_key, person_id from identity.person_map"
             ).fetchall()
         reader = duckdb.connect(str(paths.serving), read_only=True)
-        served_before = reader.execute("select count(*) from marts.customer_profiles").fetchone()[0]
+        served_before = reader.execute("select run_id from meta.publications").fetchone()[0]
         second = run_daily_job()
         assert second.success, second.errors
-        served_during = reader.execute("select count(*) from marts.customer_profiles").fetchone()[0]
+        served_during = reader.execute("select run_id from meta.publications").fetchone()[0]
         reader.close()
         yield {
             "paths": paths,
             "first": first,
             "second": second,
             "first_map": dict(first_map),
-            "served_before": served_before,
-            "served_during": served_during,
+            "served_run_before": served_before,
+            "served_run_during": served_during,
         }

@@ -54,13 +54,23 @@ def test_sophia_resolves_to_one_person_across_sources(pipeline_run, warehouse):
     sophia = rows[0]["person_id"]
     keys = [f"{r['source']}:{r['source_record_id']}" for r in rows if r["person_id"] == sophia]
     sources = {k.split(":")[0] for k in keys}
-    assert len(sources) >= 4, sources
-    assert len(_person_ids_of(warehouse, keys)) == 1
-    profile = warehouse.execute(
-        "select email, phone from marts.customer_profiles where person_id = ?",
-        [_person_ids_of(warehouse, keys).pop()],
+    assert sources >= {
+        "webshop__customers",
+        "newsletter__subscribers",
+        "customer_service__contacts",
+        "loyalty__members",
+        "web_analytics__cookies",
+    }
+    person_ids = _person_ids_of(warehouse, keys)
+    assert len(person_ids) == 1
+    first_name, email, _sources, events = warehouse.execute(
+        "select first_name, email, sources, "
+        "(select count(*) from marts.customer_events e where e.person_id = p.person_id) "
+        "from marts.customer_profiles p where person_id = ?",
+        [person_ids.pop()],
     ).fetchone()
-    assert profile is not None
+    assert first_name == "Sophia" and email == "sofietje@provider.nl"  # webshop wins survivorship
+    assert events > 0  # her cookie's page views count for her
 
 
 def test_household_members_and_twins_stay_separate(pipeline_run, warehouse):
@@ -86,14 +96,20 @@ def test_household_members_and_twins_stay_separate(pipeline_run, warehouse):
 
 
 def test_audiences_respect_consent(warehouse):
+    checked = 0
     for spec in load_audiences():
         if spec.consent_column is None:
             continue
-        violations = warehouse.execute(
-            f"select count(*) from audiences.{spec.name} a join marts.customer_profiles p using (person_id) "
-            f"where not p.{spec.consent_column}"
-        ).fetchone()[0]
+        members, violations = warehouse.execute(
+            f"select count(*), count(*) filter (where not p.{spec.consent_column}) "
+            f"from audiences.{spec.name} a join marts.customer_profiles p using (person_id)"
+        ).fetchone()
         assert violations == 0, spec.name
+        checked += members
+    filtered = warehouse.execute(
+        "select count(*) from audiences.audience_size_history where size_before_consent > size"
+    ).fetchone()[0]
+    assert checked > 0 and filtered > 0  # consent really removed people somewhere
 
 
 def test_every_shipped_audience_was_built_and_sized(warehouse):
@@ -113,15 +129,22 @@ def test_second_run_keeps_every_person_id(pipeline_run, warehouse):
     assert now == pipeline_run["first_map"]
 
 
-def test_serving_copy_stays_readable_while_the_pipeline_runs(pipeline_run):
-    assert pipeline_run["served_before"] > 0
-    assert pipeline_run["served_during"] == pipeline_run["served_before"]
+def test_serving_copy_is_replaced_atomically_under_open_readers(pipeline_run):
+    """A reader opened before the second run keeps its file; a new reader sees the new publication."""
+    first_id, second_id = pipeline_run["first"].run_id, pipeline_run["second"].run_id
+    assert pipeline_run["served_run_before"] == first_id
+    assert pipeline_run["served_run_during"] == first_id  # old reader undisturbed by the rename
     with duckdb.connect(str(pipeline_run["paths"].serving), read_only=True) as con:
+        assert con.execute("select run_id from meta.publications").fetchone()[0] == second_id
         schemas = {
             r[0] for r in con.execute("select distinct schema_name from duckdb_tables()").fetchall()
         }
+        comment = con.execute(
+            "select comment from duckdb_tables() where table_name = 'customer_profiles'"
+        ).fetchone()[0]
     assert {"marts", "audiences"} <= schemas
-    assert "raw" not in schemas
+    assert not schemas & {"raw", "staging", "identity", "quarantine"}
+    assert comment  # dbt descriptions travel with the copy
 
 
 def test_dbt_unit_tests_pass(pipeline_run):
@@ -167,5 +190,5 @@ def test_bi_clients_read_the_serving_copy_through_sqlalchemy(pipeline_run):
         profiles = con.execute(text("select count(*) from marts.customer_profiles")).scalar()
         sizes = con.execute(text("select count(*) from audiences.audience_size_history")).scalar()
     engine.dispose()
-    assert profiles == pipeline_run["served_during"]
+    assert profiles > 0
     assert sizes > 0

@@ -44,12 +44,13 @@ def webserver(tmp_path: Path):
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "dagster_home")}
     (tmp_path / "dagster_home").mkdir()
     exe = Path(sys.executable).with_name("dagster-webserver")
+    log = open(tmp_path / "webserver.log", "w")  # noqa: SIM115 - closed in finally
     proc = subprocess.Popen(
         [str(exe), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
         cwd=PROJECT_ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -60,12 +61,13 @@ def webserver(tmp_path: Path):
                     break
             except requests.ConnectionError:
                 pass
-            assert proc.poll() is None, "dagster-webserver exited"
+            assert proc.poll() is None, (tmp_path / "webserver.log").read_text()[-3000:]
             time.sleep(1)
         yield url
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        log.close()
 
 
 def _query(url: str) -> dict:
@@ -80,6 +82,7 @@ def _query(url: str) -> dict:
 
 def test_graphql_lists_assets_checks_job_and_schedule(webserver):
     data = _query(webserver)
+    assert data["repositoriesOrError"].get("nodes"), f"code location did not load: {data}"
     repo = data["repositoriesOrError"]["nodes"][0]
     assert "daily" in {j["name"] for j in repo["jobs"]}
     schedule = {s["name"]: s for s in repo["schedules"]}["daily_schedule"]
