@@ -1,6 +1,6 @@
 {#-
     Time windows of the profiles layer, relative to as_of_date() (var as_of_date, else today).
-    as_of_date() itself is defined once for the whole project (currently macros/split_full_name.sql).
+    as_of_date() itself is defined once for the whole project (macros/as_of_date.sql).
 -#}
 
 
