@@ -13,6 +13,15 @@ would export about them, with the noise real exports have:
 and, for evaluation only, `ground_truth.csv` (which true person each record belongs to) and
 `people.csv` (the true people) under the truth folder. The pipeline never reads the truth.
 
+Noisy as they are, a person's records always share evidence a careful CDP can use (see
+_link_records): each source first plans what its records carry (which e-mail address, phone,
+name spelling, birth date), then every piece of a person's records that shares nothing with
+the rest gets one link, the way real data links up (the subscription address also on the
+loyalty card, the mobile given to the service desk), and only then are the files written.
+About 0.3% of the records stay unlinkable on purpose. A few rows are broken on purpose, for
+the loader's quarantine: webshop birth dates like 1990-02-31 and cut-off lines in
+email_events.jsonl (their records stay in the ground truth).
+
 Everything is vectorised (numpy for numbers, pyarrow compute for strings): there is no loop
 over people, and a run is byte-identical for the same (seed, people, as_of). Each source has
 its own random stream, so changing one source does not reshuffle the others.
@@ -78,6 +87,10 @@ SOURCES = {
 }
 
 NL, DK = 0, 1
+# What a record's first + last name is worth to a name match (see _Records)
+_NO_NAME, _LOOSE, _CLEAN = 0, 1, 2
+# Birth date on a record: the true date, or the noise written instead
+_DOB_OK, _DOB_BLANK, _DOB_1900, _DOB_SWAPPED, _DOB_IMPOSSIBLE = range(5)
 # Hour-of-day weights for timestamps: quiet nights, busy lunch and evening.
 _HOUR_WEIGHTS = np.array([1.0, 0.5, 0.3, 0.2, 0.2, 0.4, 1.5, 3.0, 4.0, 4.5, 5.0, 5.5,
                           6.0, 5.5, 5.0, 5.0, 5.0, 5.5, 6.5, 8.0, 8.5, 7.5, 5.0, 2.5])  # fmt: skip
@@ -329,15 +342,6 @@ def _space_noise(rng: np.random.Generator, arr: pa.Array, p: float) -> pa.Array:
     return _where((u >= p / 2) & (u < p), _cat(arr, " "), arr)
 
 
-def _junk(rng: np.random.Generator, arr: pa.Array, p: float, values: list[str]) -> pa.Array:
-    junk = _take(_strs(values), rng.integers(0, len(values), len(arr)))
-    return _where(rng.random(len(arr)) < p, junk, arr)
-
-
-def _blank(rng: np.random.Generator, arr: pa.Array, p: float) -> pa.Array:
-    return _null_where(rng.random(len(arr)) < p, arr)
-
-
 # ------------------------------------------------------------------------------------ writers
 
 
@@ -370,17 +374,26 @@ def _write_lines(f, lines: pa.Array) -> None:
     f.write(b"\n")
 
 
-def _write_jsonl(path: Path, fields: dict[str, pa.Array]) -> int:
-    """JSON lines from string columns (values are ids, codes and timestamps: no escaping needed)."""
+def _write_jsonl(
+    path: Path, fields: dict[str, pa.Array], truncated: np.ndarray | None = None
+) -> int:
+    """JSON lines from string columns (values are ids, codes and timestamps: no escaping needed).
+    `truncated` lines are cut off in the second field, as by an export that died mid-write."""
     path.parent.mkdir(parents=True, exist_ok=True)
     parts = []
     for i, (key, arr) in enumerate(fields.items()):
         value = pc.fill_null(_cat('"', arr, '"'), "null")
         parts.append(_cat(("{" if i == 0 else ",") + f'"{key}":', value))
     n = len(parts[0])
+    lines = _cat(*parts, "}")
+    if truncated is not None and n:
+        cut = _cat(
+            parts[0], pc.utf8_slice_codeunits(parts[1], 0, len(f',"{list(fields)[1]}":"') + 2)
+        )
+        lines = _where(truncated, cut, lines)
     with open(path, "wb") as f:
         if n:
-            _write_lines(f, _cat(*parts, "}"))
+            _write_lines(f, lines)
     return n
 
 
@@ -499,6 +512,17 @@ class _Forms:
         pos[is_alt] += 2 + self.n_typo[idx[is_alt]] + r[is_alt] % self.n_alt[idx[is_alt]]
         return pos
 
+    def level(self, pos: np.ndarray, idx: np.ndarray, alt_usable: bool = False) -> np.ndarray:
+        """What a spelling is worth to a name match: _CLEAN for the canonical or folded form (the
+        same match key), _LOOSE for a typo (one edit away), and for an alternative _CLEAN if
+        alt_usable (the surname "De Vries") else _NO_NAME (a nickname)."""
+        idx = np.asarray(idx, dtype=np.int64)
+        offset = np.asarray(pos, dtype=np.int64) - self.start[idx]
+        alt = _CLEAN if alt_usable else _NO_NAME
+        return np.where(
+            offset <= 1, _CLEAN, np.where(offset < 2 + self.n_typo[idx], _LOOSE, alt)
+        ).astype(np.int8)
+
 
 @dataclass
 class _Vocabulary:
@@ -514,6 +538,10 @@ class _Vocabulary:
     cities: list[tuple]  # (name, country, pc_lo, pc_hi, area, weight, aliases)
     streets: list[str]
     street_country: np.ndarray
+    # (n_first, n_first): names a matcher could take for one another (a common nickname family
+    # or FIRST_NAME_FAMILIES group, one edit apart, or one the start of the other): never given
+    # to two people of one household of the same sex, nor to twins
+    first_clash: np.ndarray
 
 
 @lru_cache(maxsize=1)
@@ -536,6 +564,14 @@ def _vocabulary() -> _Vocabulary:
     cities = [(c[0], NL, *c[1:]) for c in names.NL_CITIES] + [
         (c[0], DK, *c[1:]) for c in names.DK_CITIES
     ]
+    keys = [_plain(n) for n in first_names]
+    families = {k: {k} for k in keys}
+    for k, ds in NICKNAMES.items():
+        for d in [k, *ds]:
+            families.setdefault(_plain(d), set()).add(_plain(k))
+    for i, group in enumerate(names.FIRST_NAME_FAMILIES):
+        for d in group:
+            families.setdefault(_plain(d), set()).add(f"#{i}")
     return _Vocabulary(
         first=_Forms.build(first_names, nick),
         last=_Forms.build(surnames, alt_last, surnames=True),
@@ -558,7 +594,31 @@ def _vocabulary() -> _Vocabulary:
         cities=cities,
         streets=names.NL_STREETS + names.DK_STREETS,
         street_country=np.array([NL] * len(names.NL_STREETS) + [DK] * len(names.DK_STREETS)),
+        first_clash=_name_clash(keys, [sorted(families[k]) for k in keys]),
     )
+
+
+def _name_clash(keys: list[str], families: list[list[str]]) -> np.ndarray:
+    """clash[i, j]: names of a common family, one edit apart, or one the start of the other
+    (Anne, Annette)."""
+    table = pa.table({
+        "i": pa.array(np.repeat(np.arange(len(keys)), [len(f) for f in families])),
+        "k": _strs([k for k, f in zip(keys, families, strict=True) for _ in f]),
+        "f": _strs([x for f in families for x in f]),
+    })  # fmt: skip
+    with duckdb.connect() as con:
+        con.register("names", table)
+        pairs = con.execute("""
+            select distinct a.i as a, b.i as b from names a join names b on a.f = b.f
+            union
+            select a.i, b.i from (select distinct i, k from names) a, (select distinct i, k from names) b
+            where abs(length(a.k) - length(b.k)) <= 1 and damerau_levenshtein(a.k, b.k) <= 1
+                or least(length(a.k), length(b.k)) >= 3
+                   and (starts_with(a.k, b.k) or starts_with(b.k, a.k))
+        """).fetchnumpy()
+    clash = np.zeros((len(keys), len(keys)), dtype=bool)
+    clash[pairs["a"], pairs["b"]] = True
+    return clash
 
 
 # ================================================================================= population
@@ -591,6 +651,7 @@ class _Population:
     household: np.ndarray
     is_twin: np.ndarray
     mobile: np.ndarray  # E.164 digits as int (0 = none)
+    personal_mobile: np.ndarray  # the mobile unless a twin shares it (0 = none)
     engagement: np.ndarray
     favourites: np.ndarray  # (n, 3) category indices
     n_favourites: np.ndarray
@@ -765,14 +826,23 @@ def _build_population(n: int, seed: int, clock: _Clock) -> _Population:
     for (c, g, era), (pool, w) in voc.first_groups.items():
         rows = np.flatnonzero((country == c) & (gender == g) & (modern == era))
         first[rows] = pool[rng.choice(len(pool), len(rows), p=w)]
-    for _ in range(20):  # twins get different first names
-        same = np.flatnonzero(first[twin_a] == first[twin_b])
-        if len(same) == 0:
+    # no household holds two people of the same sex whose first names a matcher could take for
+    # one another (Jan and Johannes, Sara and Sarah), nor twins with such names
+    by_hh = np.argsort(household, kind="stable")
+    hh_sorted = household[by_hh]
+    left = np.concatenate([by_hh[:-k][hh_sorted[k:] == hh_sorted[:-k]] for k in (1, 2, 3)])
+    right = np.concatenate([by_hh[k:][hh_sorted[k:] == hh_sorted[:-k]] for k in (1, 2, 3)])
+    related = (gender[left] == gender[right]) | (is_twin[left] & is_twin[right])
+    left, right = left[related], right[related]
+    for _ in range(100):
+        b = np.unique(right[voc.first_clash[first[left], first[right]]])
+        if len(b) == 0:
             break
-        b = twin_b[same]
         for (c, g, era), (pool, w) in voc.first_groups.items():
             rows = b[(country[b] == c) & (gender[b] == g) & (modern[b] == era)]
             first[rows] = pool[rng.choice(len(pool), len(rows), p=w)]
+    else:
+        raise RuntimeError("could not give household members distinct first names")
     # surname: household's, except some partners who kept their own (never twins)
     last = hh_surname[household].copy()
     own = (member > 0) & ~is_twin & (rng.random(n) < 0.15)
@@ -834,6 +904,9 @@ def _build_population(n: int, seed: int, clock: _Clock) -> _Population:
     mobile[twin_b[share]] = np.where(
         mobile[twin_a[share]] != 0, mobile[twin_a[share]], mobile[twin_b[share]]
     )
+    shared = np.zeros(n, dtype=bool)
+    shared[twin_a] = shared[twin_b] = mobile[twin_a] == mobile[twin_b]
+    personal_mobile = np.where(shared, 0, mobile)
 
     pop = _Population(
         n=n,
@@ -846,6 +919,7 @@ def _build_population(n: int, seed: int, clock: _Clock) -> _Population:
         household=household,
         is_twin=is_twin,
         mobile=mobile,
+        personal_mobile=personal_mobile,
         engagement=engagement,
         favourites=favourites,
         n_favourites=n_favourites,
@@ -1041,14 +1115,52 @@ def _last_names(
     )
 
 
-def _full_names(rng, pop: _Population, persons: np.ndarray, weights: list[float], *, nick: float = 0.04,
-                typo: float = 0.03, ascii: float = 0.05) -> pa.Array:  # fmt: skip
-    """One-field names. weights over: "First Last", "Last, First" (Dutch style "Vries, Sophie de"
-    for particle names), "F. Last", "First", "Last First" (swapped), "" (missing)."""
+# one-field name shapes, see _render_full_names
+_FULL, _SORTED, _INITIAL, _FIRST_ONLY, _SWAPPED, _MISSING = range(6)
+
+
+@dataclass
+class _FullNames:
+    """The parts of one-field names, drawn before they are written (see _render_full_names)."""
+
+    shape: np.ndarray
+    first: np.ndarray  # spelling index into vocabulary.first
+    last: np.ndarray  # spelling index into vocabulary.last
+
+    @classmethod
+    def draw(cls, rng, pop: _Population, persons: np.ndarray, weights: list[float], *,
+             nick: float = 0.04, typo: float = 0.03, ascii: float = 0.05) -> _FullNames:  # fmt: skip
+        voc = _vocabulary()
+        return cls(
+            shape=_pick(rng, len(persons), weights),
+            first=voc.first.pick(rng, pop.first[persons], ascii=ascii, typo=typo, alt=nick),
+            last=voc.last.pick(rng, pop.last[persons], ascii=ascii, typo=typo, alt=0.0),
+        )
+
+    def level(self, pop: _Population, persons: np.ndarray) -> np.ndarray:
+        """Name-match value per row: only "First Last" and "Last, First" split into both names."""
+        voc = _vocabulary()
+        level = np.minimum(
+            voc.first.level(self.first, pop.first[persons]),
+            voc.last.level(self.last, pop.last[persons], alt_usable=True),
+        )
+        return np.where(np.isin(self.shape, [_FULL, _SORTED]), level, _NO_NAME).astype(np.int8)
+
+    def fix(self, pop: _Population, persons: np.ndarray, rows: np.ndarray) -> None:
+        """Write the canonical "First Last" on rows."""
+        voc = _vocabulary()
+        self.shape[rows] = _FULL
+        self.first[rows] = voc.first.start[pop.first[persons[rows]]]
+        self.last[rows] = voc.last.start[pop.last[persons[rows]]]
+
+
+def _render_full_names(rng, pop: _Population, persons: np.ndarray, parts: _FullNames) -> pa.Array:
+    """One-field names by shape: "First Last", "Last, First" (Dutch style "Vries, Sophie de" for
+    particle names), "F. Last", "First", "Last First" (swapped), "" (missing)."""
     voc = _vocabulary()
     m = len(persons)
-    first = _first_names(rng, pop, persons, ascii=ascii, typo=typo, nick=nick)
-    last = _last_names(rng, pop, persons, ascii=ascii, typo=typo, capital=0.0)
+    first = _take(voc.first.text, parts.first)
+    last = _take(voc.last.text, parts.last)
     particle = _take(voc.particle, pop.last[persons])
     core = _take(voc.core, pop.last[persons])
     has_particle = pc.not_equal(particle, "")
@@ -1065,7 +1177,14 @@ def _full_names(rng, pop: _Population, persons: np.ndarray, weights: list[float]
         _cat(last, " ", first),
         pa.nulls(m, STR),
     ]
-    return _choose(_pick(rng, m, weights), *options)
+    return _choose(parts.shape, *options)
+
+
+def _full_names(rng, pop: _Population, persons: np.ndarray, weights: list[float], *, nick: float = 0.04,
+                typo: float = 0.03, ascii: float = 0.05) -> pa.Array:  # fmt: skip
+    """One-field names drawn and written at once (weights over the shapes of _render_full_names)."""
+    parts = _FullNames.draw(rng, pop, persons, weights, nick=nick, typo=typo, ascii=ascii)
+    return _render_full_names(rng, pop, persons, parts)
 
 
 _PHONE_FORMATS = {
@@ -1150,16 +1269,25 @@ def _person_phone(
     return np.where(use_landline, landline, mobile)
 
 
-def _email_choice(
-    rng: np.random.Generator, pop: _Population, persons: np.ndarray, weights: list[float]
-) -> pa.Array:
-    """weights over: primary, alternative, old, family (falls back to primary if none)."""
-    m = len(persons)
+# e-mail codes on a record: which of the person's addresses it carries
+_NO_EMAIL, _PRIMARY, _ALTERNATIVE, _OLD, _FAMILY = -1, 0, 1, 2, 3
+
+
+def _email_codes(
+    rng: np.random.Generator, pop: _Population, persons: np.ndarray, weights: list[float],
+    no_family: int = _PRIMARY,
+) -> np.ndarray:  # fmt: skip
+    """weights over: primary, alternative, old, family (`no_family` where the household has none)."""
+    codes = _pick(rng, len(persons), weights).astype(np.int8)
+    has_family = pc.is_valid(pop.family_email).to_numpy(zero_copy_only=False)
+    return np.where((codes == _FAMILY) & ~has_family[pop.household[persons]], no_family, codes)
+
+
+def _render_email(pop: _Population, persons: np.ndarray, codes: np.ndarray) -> pa.Array:
+    """The addresses the codes name (null for _NO_EMAIL)."""
     family = _take(pop.family_email, pop.household[persons])
-    options = [_take(e, persons) for e in pop.emails] + [
-        pc.coalesce(family, _take(pop.emails[0], persons))
-    ]
-    return _choose(_pick(rng, m, weights), *options)
+    options = [_take(e, persons) for e in pop.emails] + [family]
+    return _null_where(codes < 0, _choose(np.maximum(codes, 0), *options))
 
 
 def _email_noise(
@@ -1169,6 +1297,34 @@ def _email_noise(
     capitalised = pc.utf8_capitalize(arr)  # "Jan.jansen@gmail.com"
     arr = _where(u < upper / 2, pc.utf8_upper(arr), _where(u < upper, capitalised, arr))
     return _space_noise(rng, arr, space)
+
+
+def _junk_where(
+    rng: np.random.Generator, mask: np.ndarray, arr: pa.Array, values: list[str]
+) -> pa.Array:
+    """A placeholder from `values` where mask is set."""
+    junk = _take(_strs(values), rng.integers(0, len(values), len(arr)))
+    return _where(mask, junk, arr)
+
+
+# impossible dates a form without validation lets through (the loader quarantines the row)
+_IMPOSSIBLE_DAYS = [(2, 30), (2, 31), (4, 31), (6, 31), (9, 31), (11, 31)]
+
+
+def _render_birth_dates(
+    rng: np.random.Generator, pop: _Population, persons: np.ndarray, noise: np.ndarray, style: str
+) -> pa.Array:
+    """Birth dates by noise code: the true date, blank, 1900-01-01, day and month swapped, or an
+    impossible date such as 1990-02-31."""
+    year, month, day = _date_parts(pop.dob[persons])
+    swap = noise == _DOB_SWAPPED
+    month, day = np.where(swap, day, month), np.where(swap, month, day)
+    bad = noise == _DOB_IMPOSSIBLE
+    impossible = np.array(_IMPOSSIBLE_DAYS)[rng.integers(0, len(_IMPOSSIBLE_DAYS), len(persons))]
+    month, day = np.where(bad, impossible[:, 0], month), np.where(bad, impossible[:, 1], day)
+    year = np.where(noise == _DOB_1900, 1900, year)
+    month, day = np.where(noise == _DOB_1900, 1, month), np.where(noise == _DOB_1900, 1, day)
+    return _null_where(noise == _DOB_BLANK, _fmt_date(year, month, day, style))
 
 
 @dataclass
@@ -1181,8 +1337,9 @@ class _RenderedAddress:
 
 
 def _render_address(rng: np.random.Generator, pop: _Population, persons: np.ndarray, use_old: np.ndarray,
-                    combined: float = 0.03, missing: float = 0.02) -> _RenderedAddress:  # fmt: skip
-    """Address fields of a record, from the household's current or pre-move address."""
+                    combined: np.ndarray, gone: np.ndarray) -> _RenderedAddress:  # fmt: skip
+    """Address fields of a record, from the household's current or pre-move address; `combined`
+    rows write "Kerkstraat 12a" in the street and no house number, `gone` rows no address."""
     voc = _vocabulary()
     m = len(persons)
     hh = pop.household[persons]
@@ -1197,10 +1354,8 @@ def _render_address(rng: np.random.Generator, pop: _Population, persons: np.ndar
     suffix = _where(rng.random(m) < 0.15, pc.utf8_lower(suffix), suffix)
     house = _cat(pc.cast(pa.array(number), STR), suffix)
     street_s = _take(_strs(voc.streets), street)
-    # "Kerkstraat 12a" in one field, house number empty
-    is_combined = rng.random(m) < combined
-    street_s = _where(is_combined, _cat(street_s, " ", pc.utf8_lower(house)), street_s)
-    house = _null_where(is_combined, house)
+    street_s = _where(combined, _cat(street_s, " ", pc.utf8_lower(house)), street_s)
+    house = _null_where(combined, house)
 
     country = pop.country[persons]
     digits = pc.cast(pa.array(pick("pc_number")), STR)
@@ -1220,7 +1375,6 @@ def _render_address(rng: np.random.Generator, pop: _Population, persons: np.ndar
     )
     dk_country = _take(_strs(["DK", "Danmark", "Denmark", "dk"]), _pick(rng, m, [85, 8, 5, 2]))
     country_s = _where(country == NL, nl_country, dk_country)
-    gone = rng.random(m) < missing
     return _RenderedAddress(
         _null_where(gone, street_s), _null_where(gone, house), _null_where(gone, postcode),
         _null_where(gone, city_s), country_s,
@@ -1272,6 +1426,44 @@ class _Shop:
     line_category: np.ndarray
 
 
+@dataclass
+class _Records:
+    """The evidence one source's person records will carry, one row per record.
+
+    Decided before anything is written, so that _link_records can give a record that shares
+    nothing with the rest of its person a link (see there). The writers follow these fields.
+    """
+
+    source: str
+    person: np.ndarray
+    email: np.ndarray  # int8 e-mail code (_NO_EMAIL, _PRIMARY, _ALTERNATIVE, _OLD, _FAMILY)
+    email_junk: np.ndarray  # bool: a placeholder (test@test.com) is written instead
+    phone: np.ndarray  # int64 E.164 number, 0 = none
+    phone_junk: np.ndarray  # bool: a placeholder (0000000000) is written instead
+    name: np.ndarray  # int8 _NO_NAME / _LOOSE / _CLEAN: first + last name as a name match sees them
+    name_fix: np.ndarray  # bool: write the canonical first and last name
+    dob: np.ndarray  # int8 _DOB_* code
+    address: np.ndarray  # int8 postcode + house number: -1 none, 0 current, 1 before the move
+    loaded: np.ndarray  # bool: False when the loader quarantines the row
+
+    @classmethod
+    def blank(cls, source: str, person: np.ndarray) -> _Records:
+        m = len(person)
+        return cls(
+            source=source,
+            person=np.asarray(person, dtype=np.int64),
+            email=np.full(m, _NO_EMAIL, dtype=np.int8),
+            email_junk=np.zeros(m, dtype=bool),
+            phone=np.zeros(m, dtype=np.int64),
+            phone_junk=np.zeros(m, dtype=bool),
+            name=np.zeros(m, dtype=np.int8),
+            name_fix=np.zeros(m, dtype=bool),
+            dob=np.full(m, _DOB_BLANK, dtype=np.int8),
+            address=np.full(m, -1, dtype=np.int8),
+            loaded=np.ones(m, dtype=bool),
+        )
+
+
 def _catalogue(seed: int) -> np.ndarray:
     """Unit price in cents per (category, product), with shop-like endings (.95, .99, .00, .50)."""
     rng = _rng(seed, 2)
@@ -1285,9 +1477,34 @@ def _catalogue(seed: int) -> np.ndarray:
     return (np.floor(euros).astype(np.int64) * 100 + ending).clip(195)
 
 
-def _webshop(ctx: _Context, pop: _Population) -> _Shop:
+@dataclass
+class _WebshopPlan:
+    rng: np.random.Generator
+    rec: _Records  # accounts in file order (= creation order)
+    account_id: pa.Array  # per account row (creation order is applied via `order`)
+    order: np.ndarray  # file position -> account row
+    a_person: np.ndarray
+    primary: np.ndarray  # per person: primary account row, -1 if none
+    first: np.ndarray  # first-name spelling per file row
+    last: np.ndarray
+    swap: np.ndarray
+    last_blank: np.ndarray
+    use_old: np.ndarray
+    combined: np.ndarray
+    gone: np.ndarray
+    accepts: np.ndarray  # per account row
+    marketing_ts: np.ndarray
+    created: np.ndarray
+    updated: np.ndarray
+    o_ts: np.ndarray
+    o_acct: np.ndarray
+    o_person: np.ndarray
+
+
+def _webshop_plan(ctx: _Context, pop: _Population) -> _WebshopPlan:
     rng = ctx.rng(10)
     clock, n = ctx.clock, pop.n
+    voc = _vocabulary()
     holder = rng.random(n) < 0.60
     holder[0] = True
     P = np.flatnonzero(holder)
@@ -1344,45 +1561,108 @@ def _webshop(ctx: _Context, pop: _Population) -> _Shop:
     rank[order] = np.arange(n_a)
     account_id = _take(_ids("WS", n_a, 6), rank)
 
-    # render the accounts
+    # what each account will carry (file order)
     pers = a_person[order]
     dup = a_dup[order]
-    first = _first_names(rng, pop, pers, ascii=0.05, typo=0.03, nick=0.03)
+    rec = _Records.blank(SOURCES["webshop"], pers)
+    first = voc.first.pick(rng, pop.first[pers], ascii=0.05, typo=0.03, alt=0.03)
     # a duplicate account is often typed carelessly
-    first = _where(
-        dup & (rng.random(n_a) < 0.25),
-        _first_names(rng, pop, pers, ascii=0, typo=1.0, nick=0),
-        first,
-    )
-    last = _last_names(rng, pop, pers, ascii=0.05, typo=0.02, capital=0.08)
+    careless = dup & (rng.random(n_a) < 0.25)
+    first = np.where(careless, voc.first.pick(rng, pop.first[pers], typo=1.0), first)
+    last = voc.last.pick(rng, pop.last[pers], ascii=0.05, typo=0.02, alt=0.08)
     swap = rng.random(n_a) < 0.01
+    last_blank = rng.random(n_a) < 0.01
+    rec.name = np.minimum(
+        voc.first.level(first, pop.first[pers]),
+        voc.last.level(last, pop.last[pers], alt_usable=True),
+    )
+    rec.name[swap | last_blank] = _NO_NAME
+    rec.email = np.where(
+        dup,
+        _email_codes(rng, pop, pers, [0, 70, 30, 0]),
+        _email_codes(rng, pop, pers, [85, 4, 8, 3]),
+    ).astype(np.int8)
+    rec.email_junk = rng.random(n_a) < 0.009  # ~0.6% once some are replaced to link a record
+    phone = _person_phone(rng, pop, pers, landline_share=0.1)
+    rec.phone = np.where(rng.random(n_a) < 0.2, 0, phone)
+    rec.phone_junk = rng.random(n_a) < 0.005
+    use_old_f = use_old[order]
+    combined = rng.random(n_a) < 0.03
+    gone = rng.random(n_a) < 0.02
+    rec.address = np.where(combined | gone, -1, use_old_f).astype(np.int8)
+    u = rng.random(n_a)
+    rec.dob = np.where(u < 0.005, _DOB_1900, np.where(u < 0.205, _DOB_BLANK, _DOB_OK)).astype(
+        np.int8
+    )
+    _, month, day = _date_parts(pop.dob[pers])
+    swap_dm = (rng.random(n_a) < 0.01) & (day <= 12) & (day != month) & (rec.dob == _DOB_OK)
+    rec.dob[swap_dm] = _DOB_SWAPPED
+
+    # a duplicate account shares the phone, or the name and birth date, with the original
+    dup_pos, orig_pos = rank[n_p:], rank[D]
+    by_phone = (pop.personal_mobile[P[D]] != 0) & (rng.random(len(D)) < 0.5)
+    both = np.concatenate([dup_pos[by_phone], orig_pos[by_phone]])
+    rec.phone[both] = pop.personal_mobile[pers[both]]
+    rec.phone_junk[both] = False
+    both = np.concatenate([dup_pos[~by_phone], orig_pos[~by_phone]])
+    rec.dob[both] = _DOB_OK
+    fix = np.concatenate(
+        [orig_pos[~by_phone], dup_pos[~by_phone][rec.name[dup_pos[~by_phone]] == _NO_NAME]]
+    )
+    rec.name_fix[fix] = True
+    rec.name[fix] = _CLEAN
+
+    # a few sign-ups with an impossible birth date (1990-02-31): quarantined by the loader.
+    # Accounts without orders or a duplicate, so no orders point at a missing customer.
+    dup_person = np.zeros(n, dtype=bool)
+    dup_person[P[D]] = True
+    quiet = np.flatnonzero(~dup & (last_order[order] == 0) & (pers != 0) & ~dup_person[pers])
+    n_bad = min(len(quiet), max(1, round(0.001 * n_a)))
+    bad = np.sort(rng.choice(quiet, n_bad, replace=False)) if n_bad else np.zeros(0, np.int64)
+    rec.dob[bad] = _DOB_IMPOSSIBLE
+    rec.loaded[bad] = False
+
+    # Sophia's account exactly as in the story
+    s = pers == 0
+    rec.email[s], rec.email_junk[s] = _PRIMARY, False
+    rec.phone[s], rec.phone_junk[s] = pop.mobile[0], False
+    rec.name[s], rec.name_fix[s], rec.dob[s], rec.address[s] = _CLEAN, True, _DOB_OK, 0
+    swap[s] = last_blank[s] = combined[s] = gone[s] = False
+
+    primary = np.full(n, -1, dtype=np.int64)
+    primary[P] = np.arange(n_p)
+    return _WebshopPlan(
+        rng=rng, rec=rec, account_id=account_id, order=order, a_person=a_person, primary=primary,
+        first=first, last=last, swap=swap, last_blank=last_blank, use_old=use_old_f,
+        combined=combined, gone=gone, accepts=accepts, marketing_ts=marketing_ts,
+        created=a_created, updated=updated, o_ts=o_ts, o_acct=o_acct, o_person=o_person,
+    )  # fmt: skip
+
+
+def _webshop_write(ctx: _Context, pop: _Population, plan: _WebshopPlan) -> _Shop:
+    rng, rec, order = plan.rng, plan.rec, plan.order
+    voc = _vocabulary()
+    pers = rec.person
+    fix = rec.name_fix
+    first = _take(voc.first.text, np.where(fix, voc.first.start[pop.first[pers]], plan.first))
+    last = _take(voc.last.text, np.where(fix, voc.last.start[pop.last[pers]], plan.last))
+    swap = plan.swap & ~fix
     first, last = _where(swap, last, first), _where(swap, first, last)
     first = _space_noise(rng, _case_noise(rng, first, 0.02, 0.03), 0.02)
     last = _space_noise(rng, _case_noise(rng, last, 0.02, 0.03), 0.02)
-    last = _blank(rng, last, 0.01)
-    email = _where(
-        dup,
-        _email_choice(rng, pop, pers, [0, 70, 30, 0]),
-        _email_choice(rng, pop, pers, [85, 4, 8, 3]),
-    )
-    email = _junk(rng, _email_noise(rng, email), 0.006, names.JUNK_EMAILS)
-    phone = _format_phones(rng, _person_phone(rng, pop, pers, landline_share=0.1))
-    phone = _junk(rng, _blank(rng, phone, 0.2), 0.005, names.JUNK_PHONES)
-    address = _render_address(rng, pop, pers, use_old[order])
-    year, month, day = _date_parts(pop.dob[pers])
-    swap_dm = (rng.random(n_a) < 0.01) & (day <= 12) & (day != month)
-    birth = _fmt_date(year, np.where(swap_dm, day, month), np.where(swap_dm, month, day))
-    birth = _where(rng.random(n_a) < 0.005, "1900-01-01", _blank(rng, birth, 0.2))
+    last = _null_where(plan.last_blank & ~fix, last)
+    email = _email_noise(rng, _render_email(pop, pers, rec.email))
+    email = _junk_where(rng, rec.email_junk, email, names.JUNK_EMAILS)
+    phone = _junk_where(rng, rec.phone_junk, _format_phones(rng, rec.phone), names.JUNK_PHONES)
+    address = _render_address(rng, pop, pers, plan.use_old, plan.combined, plan.gone)
+    birth = _render_birth_dates(rng, pop, pers, rec.dob, "iso")
 
     # Sophia's account exactly as in the story
-    s = np.flatnonzero(pers == 0)
-    if len(s):
-        is_s = np.zeros(n_a, dtype=bool)
-        is_s[s] = True
+    is_s = pers == 0
+    if is_s.any():
         first, last = _where(is_s, "Sophia", first), _where(is_s, "de Vries", last)
         email = _where(is_s, "sofietje@provider.nl", email)
         phone = _where(is_s, "06-12345678", phone)
-        birth = _where(is_s, SOPHIA["dob"].isoformat(), birth)
         address.street = _where(is_s, SOPHIA["street"], address.street)
         address.house_number = _where(is_s, str(SOPHIA["house_number"]), address.house_number)
         address.postcode = _where(
@@ -1394,7 +1674,7 @@ def _webshop(ctx: _Context, pop: _Population) -> _Shop:
     rows = _write_csv(
         ctx.out_dir / "webshop" / "customers.csv",
         {
-            "customer_id": _take(account_id, order),
+            "customer_id": _take(plan.account_id, order),
             "first_name": first,
             "last_name": last,
             "email": email,
@@ -1405,18 +1685,18 @@ def _webshop(ctx: _Context, pop: _Population) -> _Shop:
             "city": address.city,
             "country": address.country,
             "birth_date": birth,
-            "accepts_marketing": _where(accepts[order], "true", "false"),
-            "marketing_updated_at": _fmt_ts(marketing_ts[order]),
-            "created_at": _fmt_ts(a_created[order]),
-            "updated_at": _fmt_ts(updated[order]),
+            "accepts_marketing": _where(plan.accepts[order], "true", "false"),
+            "marketing_updated_at": _fmt_ts(plan.marketing_ts[order]),
+            "created_at": _fmt_ts(plan.created[order]),
+            "updated_at": _fmt_ts(plan.updated[order]),
         },
     )
     ctx.wrote("webshop/customers.csv", rows)
-    ctx.truth.append((SOURCES["webshop"], _take(account_id, order), pers))
+    ctx.truth.append((SOURCES["webshop"], _take(plan.account_id, order), pers))
 
     # --- orders and lines (file order = order id order = time order)
-    o_order = np.argsort(o_ts, kind="stable")
-    o_ts, o_acct, o_person = o_ts[o_order], o_acct[o_order], o_person[o_order]
+    o_order = np.argsort(plan.o_ts, kind="stable")
+    o_ts, o_acct, o_person = plan.o_ts[o_order], plan.o_acct[o_order], plan.o_person[o_order]
     n_o = len(o_ts)
     n_lines = rng.choice([1, 2, 3, 4, 5], size=n_o, p=[0.48, 0.27, 0.13, 0.07, 0.05])
     l_order = np.repeat(np.arange(n_o), n_lines)
@@ -1434,7 +1714,7 @@ def _webshop(ctx: _Context, pop: _Population) -> _Shop:
         ctx.out_dir / "webshop" / "orders.csv",
         {
             "order_id": order_id,
-            "customer_id": _take(account_id, o_acct),
+            "customer_id": _take(plan.account_id, o_acct),
             "order_date": _fmt_ts(o_ts),
             "total_amount": _money(total),
         },
@@ -1453,13 +1733,10 @@ def _webshop(ctx: _Context, pop: _Population) -> _Shop:
         },
     )
     ctx.wrote("webshop/order_lines.csv", rows)
-
-    primary = np.full(n, -1, dtype=np.int64)
-    primary[P] = np.arange(n_p)
     return _Shop(
-        account_person=a_person,
-        account_id=account_id,
-        primary_account=primary,
+        account_person=plan.a_person,
+        account_id=plan.account_id,
+        primary_account=plan.primary,
         order_person=o_person,
         order_account=o_acct,
         order_ts=o_ts,
@@ -1469,10 +1746,19 @@ def _webshop(ctx: _Context, pop: _Population) -> _Shop:
     )
 
 
-def _newsletter(ctx: _Context, pop: _Population, shop: _Shop) -> None:
+@dataclass
+class _NewsletterPlan:
+    rng: np.random.Generator
+    rec: _Records  # one row per subscription (not file order)
+    shape: np.ndarray  # names: 0 first + last, 1 first only, 2 none
+    signup: np.ndarray
+    status: np.ndarray
+    changed: np.ndarray
+
+
+def _newsletter_plan(ctx: _Context, pop: _Population, holder: np.ndarray) -> _NewsletterPlan:
     rng = ctx.rng(20)
     clock, n = ctx.clock, pop.n
-    holder = shop.primary_account >= 0
     subscribed = rng.random(n) < np.where(holder, 0.58, 0.38)
     subscribed[0] = True
     S = np.flatnonzero(subscribed)
@@ -1498,20 +1784,31 @@ def _newsletter(ctx: _Context, pop: _Population, shop: _Shop) -> None:
     changed = np.maximum(changed, signup)
 
     # e-mail: often not the one used in the webshop
-    which = np.where(holder[persons], _pick(rng, m, [60, 22, 10, 8]), _pick(rng, m, [65, 20, 8, 7]))
-    which = np.where(second, (which % 3 + 1 + rng.integers(0, 2, m)) % 3, which)
-    which[persons == 0] = 1
-    family = _take(pop.family_email, pop.household[persons])
-    options = [_take(e, persons) for e in pop.emails] + [
-        pc.coalesce(family, _take(pop.emails[1], persons))
-    ]
-    email = _junk(
-        rng, _email_noise(rng, _choose(which, *options), upper=0.03), 0.004, names.JUNK_EMAILS[:2]
+    rec = _Records.blank(SOURCES["newsletter"], persons)
+    which = np.where(
+        holder[persons],
+        _email_codes(rng, pop, persons, [60, 22, 10, 8], no_family=_ALTERNATIVE),
+        _email_codes(rng, pop, persons, [65, 20, 8, 7], no_family=_ALTERNATIVE),
     )
-
+    which = np.where(second, (which % 3 + 1 + rng.integers(0, 2, m)) % 3, which)
+    which[persons == 0] = _ALTERNATIVE
+    rec.email = which.astype(np.int8)
+    rec.email_junk = (rng.random(m) < 0.004) & (persons != 0)
     # names: both, first only (often a nickname) or none
     # (people who signed up with another address mostly fill in their name)
     shape = np.where(which == 0, _pick(rng, m, [35, 35, 30]), _pick(rng, m, [75, 20, 5]))
+    shape[persons == 0] = 0
+    return _NewsletterPlan(rng, rec, shape, signup, status, changed)
+
+
+def _newsletter_write(ctx: _Context, pop: _Population, plan: _NewsletterPlan) -> None:
+    rng, rec = plan.rng, plan.rec
+    clock = ctx.clock
+    persons, signup, status, changed = rec.person, plan.signup, plan.status, plan.changed
+    m = len(persons)
+    email = _email_noise(rng, _render_email(pop, persons, rec.email), upper=0.03)
+    email = _junk_where(rng, rec.email_junk, email, names.JUNK_EMAILS[:2])
+    shape = np.where(rec.name_fix, 0, plan.shape)  # linked through a loyalty card: full name
     first = _first_names(rng, pop, persons, ascii=0.1, typo=0.03, nick=0.12)
     first = _where(
         (shape == 1) & (rng.random(m) < 0.3),
@@ -1574,6 +1871,11 @@ def _newsletter(ctx: _Context, pop: _Population, shop: _Shop) -> None:
     order = np.argsort(ev_ts, kind="stable")
     ev_row, ev_ts, ev_click = ev_row[order], ev_ts[order], ev_click[order]
     category = _take(_strs(CATEGORIES), pop.categories(rng, persons[ev_row]), null_mask=~ev_click)
+    # ~0.1% of the lines cut off mid-record by the export (the loader quarantines them)
+    candidates = np.flatnonzero(persons[ev_row] != 0)
+    n_cut = min(len(candidates), max(1, round(0.001 * len(ev_row))))
+    truncated = np.zeros(len(ev_row), dtype=bool)
+    truncated[rng.choice(candidates, n_cut, replace=False)] = True
     rows = _write_jsonl(
         ctx.out_dir / "newsletter" / "email_events.jsonl",
         {
@@ -1583,11 +1885,20 @@ def _newsletter(ctx: _Context, pop: _Population, shop: _Shop) -> None:
             "ts": _fmt_ts(ev_ts, "isot"),
             "product_category": category,
         },
+        truncated=truncated,
     )
     ctx.wrote("newsletter/email_events.jsonl", rows)
 
 
-def _customer_service(ctx: _Context, pop: _Population) -> None:
+@dataclass
+class _ServicePlan:
+    rng: np.random.Generator
+    rec: _Records  # one row per contact (not file order)
+    when: np.ndarray
+    channel: np.ndarray
+
+
+def _customer_service_plan(ctx: _Context, pop: _Population) -> _ServicePlan:
     rng = ctx.rng(30)
     n = pop.n
     contacted = rng.random(n) < 0.20
@@ -1603,30 +1914,57 @@ def _customer_service(ctx: _Context, pop: _Population) -> None:
     channel = np.where(rng.random(m) < 0.75, usual, _pick(rng, m, [30, 35, 20, 15]))
     channel[(channel == 0) & (pop.mobile[persons] == 0)] = 1
 
-    # name as the agent typed it
-    name = _full_names(rng, pop, persons, [30, 12, 20, 30, 0, 8], nick=0.15, typo=0.04, ascii=0.08)
-    name = _space_noise(rng, _case_noise(rng, name, 0.03, 0.05), 0.02)
-
+    rec = _Records.blank(SOURCES["customer_service"], persons)
     number = np.repeat(_person_phone(rng, pop, C, landline_share=0.2), counts)
     number = np.where(channel == 0, pop.mobile[persons], number)
     present = rng.random(m) < np.select(
         [channel == 0, channel == 1, channel == 2], [1.0, 0.92, 0.1], 0.4
     )
-    number = np.where(present, number, 0)
-    even = {"nl_mobile": [1, 1, 1, 1, 1, 1], "nl_landline": [1, 1, 1, 1], "dk": [1, 1, 1, 1, 1]}
-    phone = _junk(rng, _format_phones(rng, number, even), 0.01, names.JUNK_PHONES)
-    email = _take(_email_choice(rng, pop, C, [70, 20, 7, 3]), np.repeat(np.arange(len(C)), counts))
+    rec.phone = np.where(present, number, 0)
+    rec.phone_junk = rng.random(m) < 0.01
+    email = np.repeat(_email_codes(rng, pop, C, [70, 20, 7, 3]), counts)
     email_share = np.select([channel == 2, channel == 3], [0.95, 0.5], 0.2)
-    email = _null_where(rng.random(m) >= email_share, _email_noise(rng, email))
-    email = _junk(rng, email, 0.01, names.JUNK_EMAILS)
+    rec.email = np.where(rng.random(m) >= email_share, _NO_EMAIL, email).astype(np.int8)
+    rec.email_junk = rng.random(m) < 0.01
+
+    # every contact carries the person's own mobile or one of their own e-mail addresses (the
+    # agent needs a way to reach them): by phone on phone channels, else by e-mail
+    mobile = pop.personal_mobile[persons]
+    reachable = ((rec.phone == mobile) & (mobile != 0) & ~rec.phone_junk) | (
+        (rec.email >= _PRIMARY) & (rec.email <= _OLD) & ~rec.email_junk
+    )
+    fix = ~reachable & (persons != 0)
+    by_phone = fix & (mobile != 0) & ((channel <= 1) | rec.email_junk | (rng.random(m) < 0.3))
+    rec.phone[by_phone], rec.phone_junk[by_phone] = mobile[by_phone], False
+    by_mail = fix & ~by_phone
+    rec.email[by_mail] = np.where(email[by_mail] <= _OLD, email[by_mail], _PRIMARY)
+    rec.email_junk[by_mail] = False
+
+    s = persons == 0
+    rec.phone[s], rec.phone_junk[s], rec.email[s] = pop.mobile[0], False, _NO_EMAIL
+    channel[s] = 0
+    return _ServicePlan(rng, rec, when, channel)
+
+
+def _customer_service_write(ctx: _Context, pop: _Population, plan: _ServicePlan) -> None:
+    rng, rec, channel, when = plan.rng, plan.rec, plan.channel, plan.when
+    persons = rec.person
+    m = len(persons)
+    # name as the agent typed it
+    name = _full_names(rng, pop, persons, [30, 12, 20, 30, 0, 8], nick=0.15, typo=0.04, ascii=0.08)
+    name = _space_noise(rng, _case_noise(rng, name, 0.03, 0.05), 0.02)
+    even = {"nl_mobile": [1, 1, 1, 1, 1, 1], "nl_landline": [1, 1, 1, 1], "dk": [1, 1, 1, 1, 1]}
+    phone = _junk_where(
+        rng, rec.phone_junk, _format_phones(rng, rec.phone, even), names.JUNK_PHONES
+    )
+    email = _email_noise(rng, _render_email(pop, persons, rec.email))
+    email = _junk_where(rng, rec.email_junk, email, names.JUNK_EMAILS)
     sms = _take(_strs(["yes", "no", ""]), _pick(rng, m, [35, 25, 40]))
 
     is_s = persons == 0
     name = _where(is_s, "Sophie", name)
     phone = _where(is_s, "+31612345678", phone)
-    email = _null_where(is_s, email)
     sms = _where(is_s, "yes", sms)
-    channel[is_s] = 0
 
     order = np.argsort(when, kind="stable")
     contact_id = _ids("CS", m, 7)
@@ -1827,7 +2165,25 @@ def _web_analytics(ctx: _Context, pop: _Population, shop: _Shop) -> None:
     ctx.truth.append((SOURCES["web"], _fixed_width(cookie_bytes[:n_pc]), ck_person))
 
 
-def _loyalty(ctx: _Context, pop: _Population) -> None:
+@dataclass
+class _LoyaltyPlan:
+    rng: np.random.Generator
+    rec: _Records  # one row per card (not file order)
+    names: _FullNames
+    use_old: np.ndarray
+    gone: np.ndarray
+    card_number: pa.Array
+    joined: np.ndarray
+    tier: np.ndarray
+    t_ts: np.ndarray
+    t_card: np.ndarray
+    t_cat: np.ndarray
+    cents: np.ndarray
+    store: np.ndarray
+    store_code: pa.Array
+
+
+def _loyalty_plan(ctx: _Context, pop: _Population) -> _LoyaltyPlan:
     rng = ctx.rng(50)
     clock, n = ctx.clock, pop.n
     member = rng.random(n) < 0.35
@@ -1887,23 +2243,62 @@ def _loyalty(ctx: _Context, pop: _Population) -> None:
     numbers = 2_600_000_000_000 + rng.choice(10**11, size=n_c, replace=False)
     card_number = pc.cast(pa.array(numbers), STR)
 
-    # --- members file
+    # --- what each card carries: always a name (written at the till), and a birth date or a phone
+    rec = _Records.blank(SOURCES["loyalty"], c_person)
     use_old, _ = _uses_old_address(rng, pop, c_person, joined, updated_share=0.5)
-    name = _full_names(rng, pop, c_person, [70, 14, 5, 0, 4, 1], nick=0.04, typo=0.03, ascii=0.12)
-    name = _space_noise(rng, _case_noise(rng, name, 0.06, 0.02), 0.02)
-    email = _email_choice(rng, pop, c_person, [60, 25, 10, 5])
-    email = _junk(rng, _blank(rng, _email_noise(rng, email), 0.5), 0.01, names.JUNK_EMAILS)
-    phone = _format_phones(
-        rng, np.where(rng.random(n_c) < 0.85, _person_phone(rng, pop, c_person, 0.15), 0)
+    parts = _FullNames.draw(
+        rng, pop, c_person, [71, 14, 5, 0, 4, 0], nick=0.04, typo=0.03, ascii=0.12
     )
-    phone = _junk(rng, phone, 0.01, names.JUNK_PHONES)
-    address = _render_address(rng, pop, c_person, use_old, combined=0.0, missing=0.03)
-    year, month, day = _date_parts(pop.dob[c_person])
-    dob = _blank(rng, _fmt_date(year, month, day, "nl"), 0.12)
-    sms = _where(rng.random(n_c) < 0.38, "1", "0")
+    rec.name = parts.level(pop, c_person)
+    rec.email = np.where(
+        rng.random(n_c) < 0.5, _NO_EMAIL, _email_codes(rng, pop, c_person, [60, 25, 10, 5])
+    ).astype(np.int8)
+    rec.email_junk = rng.random(n_c) < 0.01
+    rec.phone = np.where(rng.random(n_c) < 0.85, _person_phone(rng, pop, c_person, 0.15), 0)
+    rec.phone_junk = rng.random(n_c) < 0.01
+    gone = rng.random(n_c) < 0.03
+    rec.address = np.where(gone, -1, use_old).astype(np.int8)
+    rec.dob = np.where(rng.random(n_c) < 0.12, _DOB_BLANK, _DOB_OK).astype(np.int8)
+    rec.dob[((rec.phone == 0) | rec.phone_junk) & (rec.dob != _DOB_OK)] = _DOB_OK
+    # a replacement card shares the phone, or the name and birth date, with the lost one
+    current, lost = R, n_m + np.arange(len(R))
+    by_phone = (pop.personal_mobile[M[R]] != 0) & (rng.random(len(R)) < 0.5)
+    both = np.concatenate([current[by_phone], lost[by_phone]])
+    rec.phone[both], rec.phone_junk[both] = pop.personal_mobile[c_person[both]], False
+    both = np.concatenate([current[~by_phone], lost[~by_phone]])
+    rec.dob[both] = _DOB_OK
+    both = both[rec.name[both] != _CLEAN]
+    rec.name_fix[both], rec.name[both] = True, _CLEAN
 
     # Sophia's card: her phone and birth date, and the address she uses for the newsletter
     # (the only other place that address appears, so her subscription can be linked)
+    s = c_person == 0
+    rec.email[s], rec.email_junk[s] = _ALTERNATIVE, False
+    rec.phone[s], rec.phone_junk[s] = pop.mobile[0], False
+    rec.name[s], rec.dob[s], rec.address[s] = _CLEAN, _DOB_OK, 0
+    gone[s] = False
+    return _LoyaltyPlan(
+        rng=rng, rec=rec, names=parts, use_old=use_old, gone=gone, card_number=card_number,
+        joined=joined, tier=tier, t_ts=t_ts, t_card=t_card, t_cat=t_cat, cents=cents,
+        store=store, store_code=store_code,
+    )  # fmt: skip
+
+
+def _loyalty_write(ctx: _Context, pop: _Population, plan: _LoyaltyPlan) -> None:
+    rng, rec = plan.rng, plan.rec
+    c_person = rec.person
+    n_c = len(c_person)
+    plan.names.fix(pop, c_person, np.flatnonzero(rec.name_fix))
+    name = _render_full_names(rng, pop, c_person, plan.names)
+    name = _space_noise(rng, _case_noise(rng, name, 0.06, 0.02), 0.02)
+    email = _email_noise(rng, _render_email(pop, c_person, rec.email))
+    email = _junk_where(rng, rec.email_junk, email, names.JUNK_EMAILS)
+    phone = _junk_where(rng, rec.phone_junk, _format_phones(rng, rec.phone), names.JUNK_PHONES)
+    no_street = np.zeros(n_c, dtype=bool)
+    address = _render_address(rng, pop, c_person, plan.use_old, no_street, plan.gone)
+    dob = _render_birth_dates(rng, pop, c_person, rec.dob, "nl")
+    sms = _where(rng.random(n_c) < 0.38, "1", "0")
+
     is_s = c_person == 0
     name = _where(is_s, "Sophia de Vries", name)
     email = _where(is_s, "@".join(SOPHIA["newsletter_email"]), email)
@@ -1912,6 +2307,7 @@ def _loyalty(ctx: _Context, pop: _Population) -> None:
     postcode = _where(is_s, f"{SOPHIA['postcode'][0]} {SOPHIA['postcode'][1]}", address.postcode)
     house_number = _where(is_s, str(SOPHIA["house_number"]), address.house_number)
 
+    joined, card_number = plan.joined, plan.card_number
     order = np.argsort(joined, kind="stable")
     rows = _write_csv(
         ctx.out_dir / "loyalty" / "members.csv",
@@ -1924,7 +2320,7 @@ def _loyalty(ctx: _Context, pop: _Population) -> None:
             "house_number": _take(house_number, order),
             "country": _take(address.country, order),
             "dob": _take(dob, order),
-            "tier": _take(_strs(["bronze", "silver", "gold"]), tier[order]),
+            "tier": _take(_strs(["bronze", "silver", "gold"]), plan.tier[order]),
             "sms_opt_in": _take(sms, order),
             "joined_at": _fmt_ts(joined[order]),
         },
@@ -1932,19 +2328,226 @@ def _loyalty(ctx: _Context, pop: _Population) -> None:
     ctx.wrote("loyalty/members.csv", rows)
     ctx.truth.append((SOURCES["loyalty"], _take(card_number, order), c_person[order]))
 
+    t_ts = plan.t_ts
     t_order = np.argsort(t_ts, kind="stable")
     table = pa.table(
         {
             "transaction_id": _ids("TX", len(t_ts), 10),
-            "card_number": _take(card_number, t_card[t_order]),
-            "store_id": _take(store_code, store[t_order]),
+            "card_number": _take(card_number, plan.t_card[t_order]),
+            "store_id": _take(plan.store_code, plan.store[t_order]),
             "ts": _timestamps(t_ts[t_order]),
-            "amount": pa.array(np.round(cents[t_order] / 100.0, 2)),
-            "category": _take(_strs(CATEGORIES), t_cat[t_order]),
+            "amount": pa.array(np.round(plan.cents[t_order] / 100.0, 2)),
+            "category": _take(_strs(CATEGORIES), plan.t_cat[t_order]),
         }
     )
     path = ctx.out_dir / "loyalty" / "transactions.parquet"
     ctx.wrote("loyalty/transactions.parquet", _write_parquet(path, table, ["store_id", "category"]))
+
+
+# ============================================================================= evidence links
+#
+# Real customer data links up because a person leaves the same identifier in more than one place:
+# Sophia's webshop address sofietje@provider.nl and her newsletter address sophiaX@provider.com
+# meet on her loyalty card, which has the newsletter address and the phone of the webshop
+# account. The sources above draw their records with all their noise (typos, nicknames, other
+# addresses, blanks, placeholders); _link_records then checks, per true person, that the records
+# form one connected "evidence graph", where two records are linked by
+#
+#   - the same personal e-mail address (not a household's family mailbox),
+#   - the same personal mobile number (not a landline, not a mobile twins share),
+#   - a usable first + last name (canonical, or a typo of it against a canonical one; not an
+#     initial, not a nickname, not swapped) and the same true birth date,
+#   - such a name and the same postcode + house number (the current or the pre-move address),
+#
+# and gives each piece that is cut off one link to the person's main piece, the way it happens
+# in real life: the e-mail address also on the loyalty card, the mobile given to the service
+# agent, the birth date filled in. A small share of records (ORPHAN_SHARE) stays unlinkable on
+# purpose. (Web cookies link through logins to an account and are not part of this graph.)
+
+ORPHAN_SHARE = 0.003
+# repairs: host the record's e-mail on a main record without one, fill in / swap the record's
+# e-mail for one of the main piece, add the personal mobile, add a usable name + birth date
+_HOST, _FILL_EMAIL, _SWAP_EMAIL, _ADD_PHONE, _ADD_NAME_DOB, _FALLBACK = range(6)
+_REPAIR_PREFERENCE = {  # per source: preference per repair (0 never); ties broken at random
+    SOURCES["webshop"]: [2, 3, 1, 3, 3],
+    SOURCES["loyalty"]: [2, 3, 1, 3, 3],
+    SOURCES["newsletter"]: [3, 3, 2.5, 0, 0],
+    SOURCES["customer_service"]: [2, 3, 1, 3, 0],
+}
+_HOST_ORDER = [SOURCES[s] for s in ("loyalty", "customer_service", "webshop", "newsletter")]
+_LOWEST_BIT = np.array([-1, 0, 1, 0, 2, 0, 1, 0], dtype=np.int8)
+
+
+def _components(keys: list[tuple[np.ndarray, np.ndarray | None]], n: int) -> np.ndarray:
+    """Connected components of n records, linked when they share a key value (>= 0).
+
+    A key given with a `strong` mask only links groups that hold a strong record: a typo'd
+    name is one edit from the true name, but two typo'd names can be two edits apart.
+    Returns, per record, the smallest record index in its component.
+    """
+    groups = []
+    for key, strong in keys:
+        rows = np.flatnonzero(key >= 0)
+        rows = rows[np.argsort(key[rows], kind="stable")]
+        k = key[rows]
+        if len(k) == 0:
+            continue
+        start = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+        size = np.diff(np.r_[start, len(k)])
+        keep = size > 1
+        if strong is not None:
+            keep &= np.maximum.reduceat(strong[rows], start)
+        rows, size = rows[np.repeat(keep, size)], size[keep]
+        if len(rows):
+            groups.append((rows, _offsets(size), size))
+    label = np.arange(n)
+    while True:
+        before = label
+        label = label.copy()
+        for rows, start, size in groups:
+            label[rows] = np.repeat(np.minimum.reduceat(label[rows], start), size)
+        while True:  # pointer jumping: follow labels to their own label
+            nxt = label[label]
+            if np.array_equal(nxt, label):
+                break
+            label = nxt
+        if np.array_equal(label, before):
+            return label
+
+
+def _first_per_person(rows: np.ndarray, person: np.ndarray, *order_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """(persons, row) of the first row per person when sorted by person, then order_keys."""
+    o = rows[np.lexsort((rows, *reversed([k[rows] for k in order_keys]), person[rows]))]
+    head = np.r_[True, person[o][1:] != person[o][:-1]] if len(o) else np.zeros(0, bool)
+    return person[o][head], o[head]
+
+
+def _link_records(rng: np.random.Generator, pop: _Population, recs: list[_Records],
+                  phone_channel: list[np.ndarray | None]) -> dict[str, int]:  # fmt: skip
+    """Give every piece of a person's records that shares no evidence with the rest one link
+    (see the comment above), except ORPHAN_SHARE of the records. Edits `recs` in place.
+
+    `phone_channel` per source: rows reached over a phone channel (they give a phone first).
+    """
+    sizes = [len(r.person) for r in recs]
+    src = np.repeat(np.arange(len(recs)), sizes)
+
+    def cat(field: str) -> np.ndarray:
+        return np.concatenate([getattr(r, field) for r in recs])
+
+    person, email, email_junk, phone, phone_junk = (cat(f) for f in ("person", "email", "email_junk", "phone", "phone_junk"))  # fmt: skip
+    name, name_fix, dob, address, loaded = (cat(f) for f in ("name", "name_fix", "dob", "address", "loaded"))  # fmt: skip
+    n = len(person)
+    labels = [r.source for r in recs]
+    has_phone = np.array([s != SOURCES["newsletter"] for s in labels])[src]
+    has_dob = np.array([s in (SOURCES["webshop"], SOURCES["loyalty"]) for s in labels])[src]
+    is_newsletter = np.array([s == SOURCES["newsletter"] for s in labels])[src]
+    host_rank = np.array([_HOST_ORDER.index(s) for s in labels])[src]
+    preference = np.array([_REPAIR_PREFERENCE[s] for s in labels], dtype=float)[src]
+    by_phone = np.concatenate([np.zeros(k, bool) if c is None else c for k, c in zip(sizes, phone_channel, strict=True)])  # fmt: skip
+    preference[by_phone, _ADD_PHONE] += 1
+    mobile = pop.personal_mobile[person]
+    exempt = np.zeros(n, dtype=bool)
+    repairs = ("host", "fill_email", "swap_email", "add_phone", "add_name_dob", "fallback")
+    stats = {"records": int(loaded.sum()), "cut_off": 0, "orphans": 0, "rounds": 0}
+    stats.update(dict.fromkeys(repairs, 0))
+
+    for round_ in range(10):
+        personal = loaded & (email >= _PRIMARY) & (email <= _OLD) & ~email_junk
+        has_mobile = loaded & (phone != 0) & (phone == mobile) & ~phone_junk
+        named = loaded & (name >= _LOOSE)
+        strong = name == _CLEAN
+        label = _components(
+            [
+                (np.where(personal, person * 3 + email, -1), None),
+                (np.where(has_mobile, person, -1), None),
+                (np.where(named & (dob == _DOB_OK), person, -1), strong),
+                (np.where(named & (address >= 0), person * 2 + address, -1), strong),
+            ],
+            n,
+        )
+        # a person's main piece: the largest (ties: the one with the earliest record)
+        size = np.bincount(label, minlength=n)
+        who, root = _first_per_person(np.flatnonzero(loaded), person, -size[label], label)
+        main = np.full(pop.n, -1, dtype=np.int64)
+        main[who] = label[root]
+        in_main = loaded & (label == main[person])
+        reps = np.flatnonzero(loaded & (label == np.arange(n)) & ~in_main)
+        if round_ == 0:
+            stats["cut_off"] = len(reps)
+            # the orphans: records whose identifiers are placeholders first, then any
+            pool = reps[person[reps] != 0]
+            k = min(len(pool), int(round(ORPHAN_SHARE * stats["records"])))
+            junk = (email_junk | phone_junk)[pool]
+            exempt[pool[np.argsort(-(junk + rng.random(len(pool))), kind="stable")[:k]]] = True
+            stats["orphans"] = k
+        reps = reps[~exempt[reps]]
+        if len(reps) == 0:
+            break
+        stats["rounds"] = round_ + 1
+        p = person[reps]
+        # what the main piece offers
+        emails = np.zeros(pop.n, dtype=np.uint8)
+        sel = in_main & personal
+        np.bitwise_or.at(emails, person[sel], (1 << email[sel].astype(np.uint8)).astype(np.uint8))
+        mobiles = np.zeros(pop.n, dtype=bool)
+        mobiles[person[in_main & has_mobile]] = True
+        name_dob = np.zeros(pop.n, dtype=bool)
+        name_dob[person[in_main & strong & (dob == _DOB_OK)]] = True
+        host = np.full(pop.n, -1, dtype=np.int64)
+        who, row = _first_per_person(
+            np.flatnonzero(in_main & ~personal), person, email_junk, host_rank
+        )
+        host[who] = row
+
+        own = personal[reps]
+        feasible = np.stack(
+            [
+                own & (host[p] >= 0),
+                ~own & (emails[p] != 0),
+                own & (emails[p] != 0),
+                mobiles[p] & has_phone[reps],
+                name_dob[p] & has_dob[reps],
+            ],
+            axis=1,
+        ) & (preference[reps] > 0)
+        score = np.where(feasible, preference[reps] + rng.random(feasible.shape), -1.0)
+        action = np.where(feasible.any(axis=1), np.argmax(score, axis=1), _FALLBACK)
+        # one hosted e-mail per person and round (the others try again next round)
+        hosting = np.flatnonzero(action == _HOST)
+        _, first = np.unique(p[hosting], return_index=True)
+        later = np.setdiff1d(hosting, hosting[first])
+        action[later] = -1
+
+        r = reps[action == _HOST]
+        h = host[person[r]]
+        email[h], email_junk[h] = email[r], False
+        name_fix[r[is_newsletter[r]]] = True  # a subscriber linked that way gave a full name
+        r = reps[(action == _FILL_EMAIL) | (action == _SWAP_EMAIL)]
+        email[r], email_junk[r] = _LOWEST_BIT[emails[person[r]]], False
+        r = reps[action == _ADD_PHONE]
+        phone[r], phone_junk[r] = mobile[r], False
+        r = reps[action == _ADD_NAME_DOB]
+        name_fix[r], name[r], dob[r] = True, _CLEAN, _DOB_OK
+        # nothing personal on either side: both get the primary address
+        r = reps[action == _FALLBACK]
+        h = main[person[r]]
+        email[r] = email[h] = _PRIMARY
+        email_junk[r] = email_junk[h] = False
+        for code, key in enumerate(repairs):
+            stats[key] += int((action == code).sum())
+    else:
+        raise RuntimeError("could not link every person's records")
+
+    start = 0
+    for rec, k in zip(recs, sizes, strict=True):
+        part = slice(start, start + k)
+        rec.email, rec.email_junk = email[part], email_junk[part]
+        rec.phone, rec.phone_junk = phone[part], phone_junk[part]
+        rec.name, rec.name_fix, rec.dob = name[part], name_fix[part], dob[part]
+        start += k
+    log.info("evidence links: %s", stats)
+    return stats
 
 
 def _write_truth(ctx: _Context, pop: _Population, truth_dir: Path) -> dict[str, int]:
@@ -2034,13 +2637,30 @@ def generate(out_dir: Path, truth_dir: Path, people: int, seed: int = 42, as_of:
     started = time.perf_counter()
     log.info("generating %d people (seed %d, as of %s) into %s", people, seed, as_of, out_dir)
     state: dict = {}
+
+    def plan() -> None:
+        pop = state["pop"]
+        state["webshop"] = _webshop_plan(ctx, pop)
+        state["newsletter"] = _newsletter_plan(ctx, pop, state["webshop"].primary >= 0)
+        state["customer_service"] = _customer_service_plan(ctx, pop)
+        state["loyalty"] = _loyalty_plan(ctx, pop)
+
+    def link() -> None:
+        plans = [state[k] for k in ("webshop", "loyalty", "newsletter", "customer_service")]
+        on_phone = [None, None, None, state["customer_service"].channel <= 1]
+        _link_records(ctx.rng(60), state["pop"], [p.rec for p in plans], on_phone)
+
     steps = {
         "population": lambda: state.update(pop=_build_population(people, seed, clock)),
-        "webshop": lambda: state.update(shop=_webshop(ctx, state["pop"])),
-        "newsletter": lambda: _newsletter(ctx, state["pop"], state["shop"]),
-        "customer_service": lambda: _customer_service(ctx, state["pop"]),
+        "plan": plan,
+        "evidence links": link,
+        "webshop": lambda: state.update(shop=_webshop_write(ctx, state["pop"], state["webshop"])),
+        "newsletter": lambda: _newsletter_write(ctx, state["pop"], state["newsletter"]),
+        "customer_service": lambda: _customer_service_write(
+            ctx, state["pop"], state["customer_service"]
+        ),
         "web_analytics": lambda: _web_analytics(ctx, state["pop"], state["shop"]),
-        "loyalty": lambda: _loyalty(ctx, state["pop"]),
+        "loyalty": lambda: _loyalty_write(ctx, state["pop"], state["loyalty"]),
         "ground_truth": lambda: ctx.files.update(_write_truth(ctx, state["pop"], truth_dir)),
     }
     redirect = logging_redirect_tqdm() if progress else contextlib.nullcontext()

@@ -211,6 +211,33 @@ NICKNAMES: dict[str, list[str]] = {
     "kirstine": ["kirsten", "kirsti"],
     "emilie": ["emmy", "milla", "emily"],
 }
+# --------------------------------------------------------------------------- name families
+# First names a matcher may take for one name: long and short forms and the Dutch, Danish and
+# English forms of one name (Willem, Wilhelmus, William, Wim). Beyond NICKNAMES (what people are
+# called), these keep two people of one household of the same sex (and twins) from carrying
+# names a CDP could merge.
+FIRST_NAME_FAMILIES = [
+    ["alexander", "sander"], ["aaltje", "alida"], ["anders", "andreas"],
+    ["anna", "anne", "anneke", "ans"], ["birgit", "birthe", "britt", "gitte"], ["caroline", "line"],
+    ["casper", "jasper", "jesper", "kasper"], ["catharina", "karen", "karin", "katrine", "trijntje"],
+    ["christiaan", "christian", "karsten", "kristian"],
+    ["christina", "kirsten", "kirstine", "kristine", "stine", "tina"], ["daan", "daniel"],
+    ["dorothea", "dorthe", "thea"], ["noor", "nora"],
+    ["elisabeth", "els", "else", "ilse", "lisbeth", "lise"], ["joris", "jørgen", "jørn"],
+    ["gerard", "gerardus", "gerrit", "gert"], ["gustav", "guus"], ["ellen", "helena", "lene"],
+    ["hendrik", "hendrikus", "henk", "henrik"], ["ib", "jacob", "jacobus", "jakob"],
+    ["hanne", "hanneke", "johanna", "johanne", "joke"],
+    ["hans", "jan", "jens", "johan", "johannes", "john"], ["leendert", "leonardus"],
+    ["lucas", "luuk"], ["magnus", "mogens"], ["marco", "marcus", "mark"],
+    ["grete", "margrethe", "merete", "mette"], ["maja", "maria", "marie", "ria"],
+    ["maarten", "martijn", "martin", "martinus", "morten"],
+    ["mads", "mathias", "matthias", "matthijs", "thijs", "ties"],
+    ["michael", "michiel", "mike", "mikkel"], ["claus", "klaas", "nicolaas", "niek", "niels"],
+    ["palle", "paul", "poul"], ["per", "peter", "petrus", "pieter"],
+    ["sofia", "sofie", "sophia", "sophie"], ["sanne", "susanna", "susanne", "suze"],
+    ["pim", "wilhelmus", "willem", "william", "wim"],
+]
+
 # --------------------------------------------------------------------------- surnames
 
 NL_SURNAMES = [
