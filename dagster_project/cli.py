@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 import time
@@ -34,7 +35,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from dagster_project.report import build_summary, format_summary
 
     started = time.perf_counter()
-    result = run_daily_job(retrain=args.retrain)
+    log_file = get_paths().data_dir / "logs" / "last_run.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    print(f"running the daily job (dbt output: {log_file}) ...", flush=True)
+    with open(log_file, "w") as log, contextlib.ExitStack() as stack:
+        if not args.verbose:  # dagster-dbt echoes every dbt log line to stdout
+            stack.enter_context(contextlib.redirect_stdout(log))
+        result = run_daily_job(
+            retrain=args.retrain, log_level="INFO" if args.verbose else "WARNING"
+        )
     seconds = time.perf_counter() - started
     if not result.success:
         print(
@@ -93,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:  # Dagster also logs every step at INFO through Python logging
+        for handler in logging.getLogger().handlers:
+            handler.setLevel(logging.WARNING)
     ensure_dagster_home()
     return int(args.func(args) or 0)
 

@@ -16,13 +16,18 @@ class JobRun:
     errors: list[str] = field(default_factory=list)
 
 
-def run_daily_job(retrain: bool = False, instance: dg.DagsterInstance | None = None) -> JobRun:
+def run_daily_job(
+    retrain: bool = False, instance: dg.DagsterInstance | None = None, log_level: str = "WARNING"
+) -> JobRun:
     """Execute the `daily` job in-process, on the DAGSTER_HOME instance when one is set."""
     from dagster_project.definitions import build_definitions
 
     defs = build_definitions()
     job = defs.resolve_job_def("daily")
-    run_config = {"ops": {"identity__person_map": {"config": {"retrain": retrain}}}}
+    run_config = {
+        "ops": {"identity__person_map": {"config": {"retrain": retrain}}},
+        "loggers": {"console": {"config": {"log_level": log_level}}},
+    }
     if instance is None:
         instance = dg.DagsterInstance.get() if _has_home() else dg.DagsterInstance.ephemeral()
     result = job.execute_in_process(instance=instance, run_config=run_config, raise_on_error=False)

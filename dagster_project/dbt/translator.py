@@ -30,7 +30,14 @@ class LayerTranslator(DagsterDbtTranslator):
                 key=dg.AssetKey([fqn[1], node["name"]]), group_name=fqn[1]
             )
         if kind == "seed":
+            # Seeds are loaded with the silo sources. Without these deps Dagster runs the seed as
+            # a dbt invocation of its own before the sources (about 5 s for one small lookup).
+            landing = [
+                dg.AssetKey([src["source_name"], src["name"]])
+                for src in manifest["sources"].values()
+                if not (src.get("config", {}).get("meta") or src.get("meta") or {}).get("dagster")
+            ]
             return spec.replace_attributes(
-                key=dg.AssetKey(["reference", node["name"]]), group_name="reference"
+                key=dg.AssetKey(["reference", node["name"]]), group_name="reference", deps=landing
             )
         return spec

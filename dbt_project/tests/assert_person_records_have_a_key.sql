@@ -1,6 +1,8 @@
 -- Every usable row of every raw person table reaches the Splink input exactly once, under the key
 -- '<source>:<trimmed record_id>'. Returns the keys that are missing or duplicated.
 
+{{ config(meta={'dagster': {'ref': {'name': 'int_person_records_unioned'}}}) }}
+
 {%- set person_sources = [
     ('webshop', 'customers'),
     ('newsletter', 'subscribers'),

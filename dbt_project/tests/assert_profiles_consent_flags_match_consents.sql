@@ -1,6 +1,8 @@
 -- A profile's has_<channel>_consent is true exactly when customer_consents holds a granted current
 -- state for that person and channel. Returns mismatching person/channel pairs.
 
+{{ config(meta={'dagster': {'ref': {'name': 'customer_profiles'}}}) }}
+
 with
 
 customer_profiles as (

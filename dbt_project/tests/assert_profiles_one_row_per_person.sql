@@ -1,6 +1,8 @@
 -- Every person that person_map resolves a person record to (cookies excluded) has exactly one
 -- profile, and no profile exists for anyone else. Returns the offending person_ids.
 
+{{ config(meta={'dagster': {'ref': {'name': 'customer_profiles'}}}) }}
+
 with
 
 person_map as (

@@ -1,6 +1,8 @@
 -- Survivorship picks exactly one record per person and attribute whenever any record of the
 -- person has a value for it. Returns person/attribute pairs with zero or several winners.
 
+{{ config(meta={'dagster': {'ref': {'name': 'int_profile_attributes_ranked'}}}) }}
+
 {%- set attributes = ['name', 'email', 'phone', 'address', 'date_of_birth'] %}
 
 with
