@@ -6,6 +6,7 @@ max-RSS counters for this process and its children (dbt runs in a subprocess).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import resource
@@ -62,7 +63,8 @@ def run_bench(people: int, runs: int = 3, seed: int = 42, keep: bool = False) ->
     first_total = 0.0
     for i in range(runs + 1):
         t0 = time.perf_counter()
-        result = run_daily_job(retrain=(i == 0))
+        with open(root / "runs.log", "a") as log, contextlib.redirect_stdout(log):
+            result = run_daily_job(retrain=(i == 0))  # dagster-dbt echoes dbt's log to stdout
         total = time.perf_counter() - t0
         if not result.success:
             print(f"  run {i} FAILED: {result.errors}")
