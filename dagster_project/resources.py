@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 
 import dagster as dg
@@ -17,7 +18,11 @@ def build_resources() -> dict[str, object]:
     """The warehouse path comes from CDP_DUCKDB_PATH (default data/cdp.duckdb)."""
     export_warehouse_env()
     return {
-        "duckdb": DuckDBResource(database=dg.EnvVar("CDP_DUCKDB_PATH")),
+        "duckdb": DuckDBResource(
+            database=dg.EnvVar("CDP_DUCKDB_PATH"),
+            # DuckDB takes 80% of RAM by default and spills to disk beyond its limit.
+            connection_config={"memory_limit": os.environ.get("CDP_DUCKDB_MEMORY_LIMIT", "4GB")},
+        ),
         "dbt": LocalDbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable()),
     }
 

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 _WATCHED = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
 # Environment variables dbt hashes into its partial-parse state: if they differ from the last
 # parse, every dbt invocation re-parses the whole project (about 10 s here).
-_PARSE_ENV = ("CDP_DUCKDB_PATH", "CDP_AS_OF", "DBT_TARGET")
+_PARSE_ENV = ("CDP_DUCKDB_PATH", "CDP_AS_OF", "DBT_TARGET", "CDP_DUCKDB_MEMORY_LIMIT")
 _KEEP_INVOCATION_DIRS = 12
 
 
