@@ -192,3 +192,22 @@ def test_bi_clients_read_the_serving_copy_through_sqlalchemy(pipeline_run):
     engine.dispose()
     assert profiles > 0
     assert sizes > 0
+
+
+def test_people_at_one_address_share_a_household_id_not_a_person_id(pipeline_run, warehouse):
+    shared = warehouse.execute(
+        """
+        select count(*) from (
+            select household_id
+            from marts.customer_profiles
+            where household_id is not null
+            group by household_id
+            having count(distinct person_id) > 1
+        )
+        """
+    ).fetchone()[0]
+    inconsistent = warehouse.execute(
+        "select count(*) from marts.customer_profiles p where household_size <> "
+        "(select count(*) from marts.customer_profiles q where q.household_id = p.household_id)"
+    ).fetchone()[0]
+    assert shared > 0 and inconsistent == 0

@@ -154,6 +154,34 @@ staged as (
 
 ),
 
+households as (
+
+    select
+        staged.*,
+        case
+            when postcode is not null and house_number is not null
+                then 'H' || substr(
+                    {{ dbt.hash("coalesce(country, '') || ':' || postcode || ':' || house_number") }},
+                    1,
+                    12
+                )
+        end as household_id
+    from staged
+
+),
+
+households_sized as (
+
+    select
+        households.*,
+        case
+            when household_id is not null
+                then count(*) over (partition by household_id)
+        end as household_size
+    from households
+
+),
+
 final as (
 
     select
@@ -176,6 +204,10 @@ final as (
         address_source,
         date_of_birth,
         date_of_birth_source,
+
+        ---------- household (shared address; never a reason to merge people)
+        cast(household_id as {{ dbt.type_string() }}) as household_id,
+        cast(household_size as integer) as household_size,
 
         ---------- identity
         first_seen_at,
@@ -216,7 +248,7 @@ final as (
         ---------- metadata
         {{ as_of_date() }} as traits_as_of_date
 
-    from staged
+    from households_sized
 
 )
 
