@@ -309,27 +309,33 @@ def load_source(con: duckdb.DuckDBPyConnection, spec: SourceSpec, landing_dir: P
     raw_table = f"raw.{quote_ident(spec.name)}"
     cur.execute("begin transaction")
     try:
-        # Later files and later rows win over earlier rows with the same record id.
+        # Later files and later rows win over earlier rows with the same record id. Only ids
+        # that occur twice are ranked: a window over every row (and re-sorting the result)
+        # was half of the load time of an 11M-row source.
         cur.execute(
-            "create or replace temp table _ranked as select *, row_number() over ("
-            "partition by trim(record_id) order by _source_file desc, _row_number desc) as _rank "
-            "from _validated where _reason is null"
+            "update _validated set _reason = 'duplicate record id ' || trim(_validated.record_id) "
+            "|| ': superseded by a later row' from ("
+            "  select _source_file, _row_number from ("
+            "    select _source_file, _row_number, row_number() over (partition by trim(record_id) "
+            "    order by _source_file desc, _row_number desc) as _rank"
+            "    from _validated"
+            "    where _reason is null and trim(record_id) in ("
+            "      select trim(record_id) from _validated where _reason is null"
+            "      group by 1 having count(*) > 1)"
+            "  ) where _rank > 1"
+            ") as losers "
+            "where losers._source_file = _validated._source_file "
+            "and losers._row_number = _validated._row_number"
         )
         cur.execute(
             f"create or replace table {raw_table} as select {fields}, _source_file, _row_number, "
             f"cast({quote_literal(loaded_at.isoformat(sep=' '))} as timestamp) as _loaded_at "
-            "from _ranked where _rank = 1 order by _source_file, _row_number"
+            "from _validated where _reason is null"
         )
         cur.execute("delete from quarantine.quarantined_rows where source = ?", [spec.name])
         cur.execute(
             "insert into quarantine.quarantined_rows select ?, _source_file, _row_number, _raw_row, "
             "_reason, ? from _validated where _reason is not null",
-            [spec.name, loaded_at],
-        )
-        cur.execute(
-            "insert into quarantine.quarantined_rows select ?, _source_file, _row_number, _raw_row, "
-            "'duplicate record id ' || trim(record_id) || ': superseded by a later row', ? "
-            "from _ranked where _rank > 1",
             [spec.name, loaded_at],
         )
         if unreadable:
@@ -352,7 +358,7 @@ def load_source(con: duckdb.DuckDBPyConnection, spec: SourceSpec, landing_dir: P
             [spec.name],
         ).fetchall()
     )
-    cur.execute("drop table if exists _validated; drop table if exists _ranked")
+    cur.execute("drop table if exists _validated")
     result = LoadResult(
         source=spec.name,
         files=[str(f) for f in files],
