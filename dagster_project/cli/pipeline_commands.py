@@ -1,16 +1,14 @@
-"""`cdp`: the command line for everything that is not the Dagster UI."""
+"""`cdp generate | run | bench`: demo data, the daily job and the benchmark."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
-import sys
 import time
 from datetime import date
 from pathlib import Path
 
-from dagster_project.settings import ensure_dagster_home, get_paths
+from dagster_project.settings import get_paths
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -62,10 +60,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return run_bench(people=args.people, runs=args.runs, seed=args.seed, keep=args.keep)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cdp", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
-    sub = parser.add_subparsers(dest="command", required=True)
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the generate, run and bench commands."""
 
     gen = sub.add_parser("generate", help="generate demo source files and their ground truth")
     gen.add_argument("--people", type=int, default=10_000, help="true people (100 to 1,000,000)")
@@ -93,21 +89,3 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--seed", type=int, default=42)
     bench.add_argument("--keep", action="store_true", help="keep the benchmark folder")
     bench.set_defaults(func=_cmd_bench)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    if not args.verbose:  # Dagster also logs every step at INFO through Python logging
-        for handler in logging.getLogger().handlers:
-            handler.setLevel(logging.WARNING)
-    ensure_dagster_home()
-    return int(args.func(args) or 0)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

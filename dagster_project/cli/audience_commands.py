@@ -1,0 +1,9 @@
+"""`cdp audience ...`: look at an audience without materialising anything."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add this area's commands (none yet)."""
