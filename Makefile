@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: install parse demo run test test-fast ui bench lint format clean
+.PHONY: install parse demo run test test-fast ui bench bench-exports lint format clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -44,6 +44,9 @@ ui: install  ## Dagster UI on http://127.0.0.1:3000
 
 bench: install  ## make bench PEOPLE=1000000
 	$(BIN)/cdp bench --people $(PEOPLE) --runs $(RUNS)
+
+bench-exports: install  ## full file export of a 500k audience at 1M people vs a 1% delta day
+	$(BIN)/python -m dagster_project.exports.benchmark --people 1000000 --members 500000 --runs $(RUNS)
 
 lint: install
 	$(BIN)/ruff check dagster_project tests

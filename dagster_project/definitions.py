@@ -6,10 +6,21 @@ import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
 from dagster_project.audiences.assets import build_audience_assets
-from dagster_project.automation import daily_job, daily_schedule
+from dagster_project.audiences.spec import RESERVED_NAMES
+from dagster_project.automation import (
+    daily_job,
+    daily_schedule,
+    weekly_retrain_job,
+    weekly_retrain_schedule,
+)
 from dagster_project.dbt.assets import build_dbt_assets
 from dagster_project.exports.assets import build_export_assets
-from dagster_project.identity.assets import build_identity_assets, build_identity_checks
+from dagster_project.identity.assets import (
+    SPLINK_MODEL,
+    build_identity_assets,
+    build_identity_checks,
+)
+from dagster_project.privacy.assets import ERASURE_KEY, build_privacy_assets
 from dagster_project.resources import build_resources
 from dagster_project.sources.assets import build_source_assets
 from dagster_project.sources.sensors import build_landing_sensor
@@ -25,14 +36,27 @@ def build_definitions() -> dg.Definitions:
     ]
     audience_keys = [key for a in audiences for key in a.keys]
     exports = build_export_assets(
-        [*marts, *audience_keys],
-        audience_tables={k.path[-1] for k in audience_keys} | {"audience_size_history"},
+        [*marts, *audience_keys, ERASURE_KEY],  # publish only after the purge
+        audience_tables={k.path[-1] for k in audience_keys} | RESERVED_NAMES,
+    )
+    sources = build_source_assets()
+    # The purge runs after everything but the serving copy (deliveries first send an erased
+    # member's exit).
+    before_purge = [*sources, dbt_models, *identity, *audiences, *exports]
+    privacy = build_privacy_assets(
+        [
+            k
+            for a in before_purge
+            for k in a.keys
+            if k
+            not in {dg.AssetKey(["exports", "serving_copy"]), SPLINK_MODEL}  # SPLINK_MODEL: weekly
+        ]
     )
     return dg.Definitions(
-        assets=[*build_source_assets(), dbt_models, *identity, *audiences, *exports],
+        assets=[*sources, dbt_models, *identity, *audiences, *exports, *privacy],
         asset_checks=build_identity_checks(),
-        jobs=[daily_job],
-        schedules=[daily_schedule],
+        jobs=[daily_job, weekly_retrain_job],
+        schedules=[daily_schedule, weekly_retrain_schedule],
         sensors=[build_landing_sensor(daily_job)],
         resources=resources,
         # UI-launched materialisations default to one process too (DuckDB: one writer).

@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.audiences.spec import load_audiences
+from dagster_project.exports.state import delivery_summary_lines
 from dagster_project.settings import Paths
 
 
@@ -21,6 +22,8 @@ class Summary:
     cookies_linked: int = 0
     quarantined: int = 0
     audiences: dict[str, int] = field(default_factory=dict)
+    suppressed: dict[str, int] = field(default_factory=dict)  # erased people's rows per source
+    exports: list[str] = field(default_factory=list)  # latest delivery per destination
     linkage: dict[str, float] | None = None
 
 
@@ -39,6 +42,15 @@ def build_summary(paths: Paths) -> Summary:
         summary.quarantined = con.execute(
             "select count(*) from quarantine.quarantined_rows"
         ).fetchone()[0]
+        if con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'privacy' and table_name = 'suppressed_rows'"
+        ).fetchone()[0]:
+            summary.suppressed = dict(
+                con.execute(
+                    "select source, suppressed_rows from privacy.suppressed_rows order by source"
+                ).fetchall()
+            )
         latest = dict(
             con.execute(
                 "select audience_name, size from audiences.audience_size_history "
@@ -50,6 +62,7 @@ def build_summary(paths: Paths) -> Summary:
             for spec in load_audiences(paths.audiences_config)
             if spec.name in latest
         }
+        summary.exports = delivery_summary_lines(con)
         truth = paths.truth_dir / "ground_truth.csv"
         if truth.exists():
             summary.linkage = evaluate_against_truth(con, truth)
@@ -87,6 +100,10 @@ def format_summary(
         f"  profiles              {s.profiles:>10,}",
         f"  cookies linked        {s.cookies_linked:>10,}",
         f"  quarantined rows      {s.quarantined:>10,}",
+        f"  suppressed rows       {sum(s.suppressed.values()):>10,}  (erased people, cdp forget)",
+    ]
+    lines += [f"    {src:<36} {n:>8,}" for src, n in s.suppressed.items() if n]
+    lines += [
         "  audiences:",
     ]
     lines += [f"    {name:<36} {size:>8,}" for name, size in s.audiences.items()]
@@ -97,6 +114,8 @@ def format_summary(
             f"F1 {m['f1']:.4f}  (true people {int(m['true_entities']):,}, "
             f"predicted {int(m['predicted_entities']):,})"
         )
+    if s.exports:
+        lines += ["  exports (latest delivery per destination):", *s.exports]
     lines += [
         f"  warehouse (pipeline writes):  {s.warehouse}",
         f"  serving copy (BI reads):      {s.serving}",

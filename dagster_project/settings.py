@@ -29,6 +29,7 @@ class Paths:
     model_dir: Path
     sources_config: Path
     audiences_config: Path
+    identity_config: Path
 
 
 def get_paths() -> Paths:
@@ -37,7 +38,7 @@ def get_paths() -> Paths:
     CDP_DATA_DIR (data/) holds the rest by default: CDP_DUCKDB_PATH (cdp.duckdb),
     CDP_LANDING_DIR (landing/), CDP_TRUTH_DIR (ground_truth/), CDP_SERVING_PATH
     (serving/cdp_serving.duckdb), CDP_MODEL_DIR (models/). Config files: CDP_SOURCES_CONFIG,
-    CDP_AUDIENCES_CONFIG (config/*.yml).
+    CDP_AUDIENCES_CONFIG, CDP_IDENTITY_CONFIG (config/*.yml).
     """
     data = _path("CDP_DATA_DIR", PROJECT_ROOT / "data")
     return Paths(
@@ -49,6 +50,7 @@ def get_paths() -> Paths:
         model_dir=_path("CDP_MODEL_DIR", data / "models"),
         sources_config=_path("CDP_SOURCES_CONFIG", PROJECT_ROOT / "config" / "sources.yml"),
         audiences_config=_path("CDP_AUDIENCES_CONFIG", PROJECT_ROOT / "config" / "audiences.yml"),
+        identity_config=_path("CDP_IDENTITY_CONFIG", PROJECT_ROOT / "config" / "identity.yml"),
     )
 
 

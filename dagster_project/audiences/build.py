@@ -1,7 +1,8 @@
 """Build audience tables in DuckDB, record their sizes, and preview audiences read-only.
 
-`build_audience` writes `audiences.<name>` with one CREATE OR REPLACE TABLE ... AS and appends
-one row to `audiences.audience_size_history`, both in a single transaction.
+`build_audience` writes `audiences.<name>` with one CREATE OR REPLACE TABLE ... AS, records who
+entered and left in `audiences.membership_history` and appends one row to
+`audiences.audience_size_history`, all in a single transaction.
 `preview_audience` only runs SELECTs.
 """
 
@@ -21,16 +22,21 @@ from dagster_project.audiences.compile import (
     PROFILES_TABLE,
     audience_sql,
     key_columns,
-    overlap_sql,
-    overlap_with_table_sql,
+    overlaps_sql,
     quote_ident_sql,
     resolve_as_of,
     stage_counts_sql,
     table_sql,
     utc_now,
 )
+from dagster_project.audiences.history import ensure_membership_table, update_membership_history
 from dagster_project.audiences.mask import mask_record
-from dagster_project.audiences.spec import AudienceConfig, AudienceSpec, AudienceSpecError
+from dagster_project.audiences.spec import (
+    RESERVED_NAMES,
+    AudienceConfig,
+    AudienceSpec,
+    AudienceSpecError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +50,16 @@ CREATE TABLE IF NOT EXISTS {HISTORY_TABLE} (
     as_of DATE NOT NULL,
     size BIGINT NOT NULL,
     size_before_consent BIGINT NOT NULL,
-    size_before_exclusions BIGINT NOT NULL
+    size_before_exclusions BIGINT NOT NULL,
+    entered BIGINT,
+    exited BIGINT
 )
 """
+# Columns added after the first release; ALTER keeps older warehouses working.
+HISTORY_MIGRATIONS = (
+    f"ALTER TABLE {HISTORY_TABLE} ADD COLUMN IF NOT EXISTS entered BIGINT",
+    f"ALTER TABLE {HISTORY_TABLE} ADD COLUMN IF NOT EXISTS exited BIGINT",
+)
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,8 @@ class AudienceResult:
         size_before_consent: Rows matching the rule, before the consent filter.
         size_before_exclusions: Rows after the consent filter, before exclusions.
         persons: Distinct people in the table.
+        entered: Members (rows of the grain) who were not members after the previous build.
+        exited: Former members who are no longer in the audience.
     """
 
     name: str
@@ -74,12 +89,17 @@ class AudienceResult:
     size_before_consent: int
     size_before_exclusions: int
     persons: int
+    entered: int = 0
+    exited: int = 0
 
 
 def ensure_audience_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the `audiences` schema and the size history table if missing."""
+    """Create the `audiences` schema, the size history and the membership history if missing."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
     con.execute(HISTORY_DDL)
+    for statement in HISTORY_MIGRATIONS:
+        con.execute(statement)
+    ensure_membership_table(con)
 
 
 def validate_against_database(
@@ -151,11 +171,18 @@ def build_audience(
         ).fetchone()
         con.execute(f"CREATE OR REPLACE TABLE {table} AS\n{audience_sql(spec, as_of, computed_at)}")
         (size,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+        changes = update_membership_history(
+            con, spec.name, table, run_id, computed_at, per_category=spec.per_category
+        )
         con.execute(
             f"INSERT INTO {HISTORY_TABLE} (run_id, audience_name, computed_at, as_of, size, "
-            "size_before_consent, size_before_exclusions) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [run_id, spec.name, computed_at, as_of, size, before_consent, before_exclusions],
-        )
+            "size_before_consent, size_before_exclusions, entered, exited) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                run_id, spec.name, computed_at, as_of, size, before_consent, before_exclusions,
+                changes.entered, changes.exited,
+            ],
+        )  # fmt: skip
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -172,11 +199,14 @@ def build_audience(
         size_before_consent=int(before_consent),
         size_before_exclusions=int(before_exclusions),
         persons=int(persons),
+        entered=changes.entered,
+        exited=changes.exited,
     )
     logger.info(
-        "built %s as_of %s: %d rows (%d before consent, %d before exclusions)",
+        "built %s as_of %s: %d rows (%d before consent, %d before exclusions), "
+        "%d entered, %d exited",
         result.table, as_of, result.size, result.size_before_consent,
-        result.size_before_exclusions,
+        result.size_before_exclusions, result.entered, result.exited,
     )  # fmt: skip
     return result
 
@@ -234,7 +264,8 @@ def preview_audience(
 
     Returns:
         A dict with name, as_of, consent, sizes (before consent, before exclusions, final),
-        persons, a masked sample and `overlaps` (audience name -> people in both).
+        persons, a masked sample, `overlaps` (audience name -> people in both) and
+        `overlap_shares` (that count as a share of this audience's people).
     """
     as_of = resolve_as_of(as_of)
     validate_against_database(con, spec, as_of)
@@ -249,21 +280,16 @@ def preview_audience(
         for row in cursor.fetchall()
     ]
 
-    overlaps: dict[str, int] = {}
     if others is not None:
-        for other in others:
-            if other.name != spec.name:
-                overlaps[other.name] = int(
-                    con.execute(overlap_sql(spec, other, as_of)).fetchone()[0]
-                )
+        overlaps = audience_overlaps(con, spec, as_of, others=others)
         source = "computed"
     else:
-        for name in _existing_audience_tables(con):
-            if name != spec.name:
-                table = f"{SCHEMA}.{quote_ident_sql(name)}"
-                sql = overlap_with_table_sql(spec, table, as_of)
-                overlaps[name] = int(con.execute(sql).fetchone()[0])
+        tables = {
+            name: f"{SCHEMA}.{quote_ident_sql(name)}" for name in _existing_audience_tables(con)
+        }
+        overlaps = audience_overlaps(con, spec, as_of, tables=tables)
         source = "tables"
+    shares = {name: round(n / persons, 4) if persons else 0.0 for name, n in overlaps.items()}
 
     logger.info("previewed %s as_of %s: %d rows", spec.name, as_of, size)
     return {
@@ -278,19 +304,46 @@ def preview_audience(
         "persons": int(persons),
         "sample": sample,
         "overlaps": overlaps,
+        "overlap_shares": shares,
         "overlap_source": source,
     }
 
 
+def audience_overlaps(
+    con: duckdb.DuckDBPyConnection,
+    spec: AudienceSpec,
+    as_of: date | str | None = None,
+    *,
+    others: Iterable[AudienceSpec] | None = None,
+    tables: dict[str, str] | None = None,
+    self_table: str | None = None,
+) -> dict[str, int]:
+    """People of `spec` (at `as_of`) who are also in each other audience, by audience name.
+
+    Args:
+        con: DuckDB connection (may be read-only).
+        spec: The audience.
+        as_of: Reference date; default `CDP_AS_OF` or today.
+        others: Audiences compiled at the same `as_of` (the audience itself is skipped).
+        tables: Audience name -> existing table to compare with instead.
+        self_table: A table holding `spec`'s members at `as_of` (e.g. just built), read
+            instead of compiling `spec` again.
+    """
+    as_of = resolve_as_of(as_of)
+    sql = overlaps_sql(spec, list(others or []), tables, as_of, self_table)
+    counts = dict(con.execute(sql).fetchall())
+    order = [o.name for o in others or []] + list(tables or {})
+    return {name: int(counts[name]) for name in order if name in counts}
+
+
 def _existing_audience_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Names of tables in the audiences schema that have a person_id column."""
+    """Names of audience tables (tables of the audiences schema with a person_id column)."""
     rows = con.execute(
         "SELECT DISTINCT table_name FROM information_schema.columns "
-        "WHERE table_schema = ? AND column_name = 'person_id' AND table_name <> ? "
-        "ORDER BY table_name",
-        [SCHEMA, HISTORY_TABLE.split(".")[1]],
+        "WHERE table_schema = ? AND column_name = 'person_id' ORDER BY table_name",
+        [SCHEMA],
     ).fetchall()
-    return [r[0] for r in rows]
+    return [r[0] for r in rows if r[0] not in RESERVED_NAMES]
 
 
 def _plain(value: Any) -> Any:

@@ -299,22 +299,41 @@ def stage_counts_sql(spec: AudienceSpec, as_of: date) -> str:
     )
 
 
-def overlap_sql(spec: AudienceSpec, other: AudienceSpec, as_of: date) -> str:
-    """SELECT of the number of people who are members of both audiences at `as_of`."""
-    return (
-        f"{with_clause_sql([spec, other], as_of)}\n"
-        f"SELECT count(*) AS overlap FROM\n"
-        f"  (SELECT DISTINCT person_id FROM {spec.name}__members) AS a\n"
-        f"  JOIN (SELECT DISTINCT person_id FROM {other.name}__members) AS b"
+def overlaps_sql(
+    spec: AudienceSpec,
+    others: list[AudienceSpec] | None = None,
+    tables: dict[str, str] | None = None,
+    as_of: date | None = None,
+    self_table: str | None = None,
+) -> str:
+    """SELECT of (audience, overlap): people of `spec` at `as_of` also in each other audience.
+
+    `others` are compiled at the same `as_of`; `tables` maps a name to an existing table
+    (e.g. the audience tables of the last run); `self_table`, when given, holds `spec`'s
+    members (just built) instead of compiling them. All overlaps come from one statement.
+    """
+    others = [o for o in (others or []) if o.name != spec.name]
+    tables = {n: t for n, t in (tables or {}).items() if n != spec.name}
+    if as_of is None:
+        raise ValueError("overlaps_sql needs as_of")
+    # "_self" cannot clash with an audience's CTEs: audience names start with a letter.
+    parts = [
+        f"SELECT {quote_literal_sql(o.name)} AS audience, count(*) AS overlap\n"
+        f'  FROM "_self" AS a JOIN (SELECT DISTINCT person_id FROM {o.name}__members) AS b'
         " ON a.person_id = b.person_id"
-    )
-
-
-def overlap_with_table_sql(spec: AudienceSpec, table: str, as_of: date) -> str:
-    """SELECT of the number of the audience's people also present in an existing table."""
+        for o in others
+    ] + [
+        f"SELECT {quote_literal_sql(name)} AS audience, count(*) AS overlap\n"
+        f'  FROM "_self" AS a JOIN (SELECT DISTINCT person_id FROM {table}) AS b'
+        " ON a.person_id = b.person_id"
+        for name, table in tables.items()
+    ]
+    if not parts:
+        parts = ["SELECT NULL::VARCHAR AS audience, 0::BIGINT AS overlap WHERE false"]
+    compiled = others if self_table else [spec, *others]
+    members = self_table or f"{spec.name}__members"
     return (
-        f"{with_clause_sql([spec], as_of)}\n"
-        f"SELECT count(*) AS overlap FROM\n"
-        f"  (SELECT DISTINCT person_id FROM {spec.name}__members) AS a\n"
-        f"  JOIN (SELECT DISTINCT person_id FROM {table}) AS b ON a.person_id = b.person_id"
+        f"{with_clause_sql(compiled, as_of)},\n"
+        f'"_self" AS MATERIALIZED (SELECT DISTINCT person_id FROM {members})\n'
+        + "\nUNION ALL\n".join(parts)
     )

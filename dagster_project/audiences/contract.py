@@ -13,7 +13,8 @@ PROFILE_COLUMNS: tuple[str, ...] = (
     "first_order_at", "last_order_date", "days_since_last_order", "recency_score",
     "frequency_score", "monetary_score", "favourite_categories", "top_category",
     "preferred_channel", "service_contact_count", "loyalty_tier", "is_loyalty_member",
-    "has_email_consent", "has_sms_consent", "has_ads_consent", "page_views_30d",
+    "has_email_consent", "has_sms_consent", "has_ads_consent", "has_phone_consent",
+    "has_personalisation_consent", "page_views_30d",
     "add_to_cart_30d", "email_clicks_30d", "purchase_stage",
 )  # fmt: skip
 
@@ -27,7 +28,9 @@ EVENT_TYPES: tuple[str, ...] = (
 CONSENT_COLUMNS: dict[str, str | None] = {
     "email": "has_email_consent",
     "sms": "has_sms_consent",
+    "phone": "has_phone_consent",
     "ads": "has_ads_consent",
+    "personalisation": "has_personalisation_consent",
     "none": None,
 }
 

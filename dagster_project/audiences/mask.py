@@ -39,19 +39,22 @@ def mask_phone(phone: str | None) -> str | None:
 def mask_record(record: Mapping[str, Any]) -> dict[str, Any]:
     """Return a copy of a profile-like row with contact details masked.
 
-    e-mail and phone are partially masked, the last name is cut to its initial and address
-    and birth date are redacted; other values are kept.
+    e-mail and phone (also `*_email`, `*_phone` columns) are partially masked, the last name
+    is cut to its initial, a full name to initials, and address and birth date are redacted;
+    other values are kept.
     """
     out: dict[str, Any] = {}
     for key, value in record.items():
         if value is None:
             out[key] = None
-        elif key == "email":
+        elif key == "email" or key.endswith("_email"):
             out[key] = mask_email(str(value))
-        elif key == "phone":
+        elif key == "phone" or key.endswith("_phone"):
             out[key] = mask_phone(str(value))
         elif key == "last_name":
             out[key] = f"{str(value)[:1]}."
+        elif key == "full_name":
+            out[key] = " ".join(f"{part[:1]}." for part in str(value).split())
         elif key in _REDACTED:
             out[key] = "***"
         else:

@@ -13,7 +13,7 @@ Grammar (see `config/audiences.yml` for the full commented version; rule details
     audiences:
       - name: cart_abandoners              # snake_case, becomes table audiences.<name>
         description: ...
-        consent: email                     # email | sms | ads | none
+        consent: email                     # email | sms | phone | ads | personalisation | none
         per_category: false                # true: one row per person x category
         exclude: [bought_last_7_days]      # members of these audiences are removed
         fields: [first_name, email]        # optional
@@ -84,7 +84,7 @@ class AudienceSpec:
     Attributes:
         name: snake_case name; the table is `audiences.<name>`.
         description: Human description.
-        consent: Required consent channel: email, sms, ads or none.
+        consent: Required consent channel: email, sms, phone, ads, personalisation or none.
         rule: Membership rule.
         per_category: Membership is per person x category.
         exclude: Names of audiences whose members are removed.

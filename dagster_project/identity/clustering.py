@@ -12,6 +12,9 @@
    no or only an initial first name join only when every group they link to is mutually
    compatible, else they stay alone. Only the few troubled components go through
    Python, so the loop stays small.
+3. Rules from config/identity.yml: a never-match pair in one component makes it troubled and
+   is a cannot-link constraint of the re-clustering; always-match edges are merged first,
+   without the compatibility check (they override the guards).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ logger = logging.getLogger(__name__)
 REASON_CONFLICT = "cluster_conflict"
 REASON_AMBIGUOUS = "ambiguous_weak_record"
 REASON_OVERSIZE = "cluster_too_large"
+ALWAYS_MATCH = "always_match"
 
 # Node: (record_key, first_name_key or None, facts). A fact is 'kind=value' for something a
 # person has only one of (date of birth, mobile number): two values of a kind contradict.
@@ -62,8 +66,8 @@ class ClusterStats:
 
 
 def _edge_strength(edge: Edge) -> tuple[float, str, str]:
-    """Sort key: account < email < phone < Splink by falling probability."""
-    ranks = {rule: i for i, (rule, _) in enumerate(IDENTIFIER_RULES)}
+    """Sort key: always_match < account < email < phone < Splink by falling probability."""
+    ranks = {rule: i for i, (rule, _) in enumerate(IDENTIFIER_RULES)} | {ALWAYS_MATCH: -1}
     rank = ranks.get(edge[2], len(ranks) + 1 - (edge[3] or 0.0))
     return (rank, edge[0], edge[1])
 
@@ -110,6 +114,10 @@ def constrained_clusters(
         facts[a] |= facts.pop(b)
 
     refused: list[tuple[Edge, str]] = []
+    for edge in edges:  # always-match pairs override every guard
+        if edge[2] == ALWAYS_MATCH and find(edge[0]) != find(edge[1]):
+            union(find(edge[0]), find(edge[1]))
+    edges = [e for e in edges if e[2] != ALWAYS_MATCH]
     strong_edges = sorted(
         (e for e in edges if e[0] not in weak and e[1] not in weak), key=_edge_strength
     )
@@ -155,6 +163,9 @@ def cluster_records(
     settings: IdentitySettings,
     output_table: str = "clusters",
     refused_table: str = "cluster_refused",
+    never_table: str | None = None,
+    oversized_table: str = "cluster_oversized",
+    never_split_table: str = "cluster_never_split",
 ) -> ClusterStats:
     """Cluster records over accepted edges, guarding against chains and giant clusters.
 
@@ -169,6 +180,12 @@ def cluster_records(
         output_table: Table to create: record_key, cluster_id (anchor = smallest
             record_key of the cluster), cluster_size.
         refused_table: Table to create: record_key_l, record_key_r, rule, reason.
+        never_table: Pairs (record_key_l, record_key_r) that must end in different
+            clusters, or None.
+        oversized_table: Table to create: cluster_id, n_records, n_clusters (after the
+            guard), record_keys; one row per component above max_cluster_size.
+        never_split_table: Table to create: pair_no, record_key_l, record_key_r, cluster_id;
+            the never-match pairs that were connected (through others) and were split.
 
     Returns:
         ClusterStats: Component and cluster counts.
@@ -192,10 +209,32 @@ def cluster_records(
     stats.components = con.execute(
         "select count(distinct cluster_id) from __cl_components"
     ).fetchall()[0][0]
-    _find_troubled_components(con, records_table, settings)
+    never = never_table or "(select null::varchar as record_key_l, null::varchar as record_key_r)"
+    con.execute(f"""
+        create or replace table {never_split_table} as
+        select row_number() over (order by n.record_key_l, n.record_key_r) as pair_no,
+               n.record_key_l, n.record_key_r, l.cluster_id
+        from {never} as n
+        join __cl_components as l on l.record_key = n.record_key_l
+        join __cl_components as r on r.record_key = n.record_key_r
+        where l.cluster_id = r.cluster_id
+    """)
+    _find_troubled_components(con, records_table, settings, never_split_table)
     stats.troubled_components = con.execute("select count(*) from __cl_troubled").fetchall()[0][0]
-    assignments, refused = _recluster_troubled(con, records_table, edges_table, settings)
+    assignments, refused = _recluster_troubled(
+        con, records_table, edges_table, settings, never_split_table
+    )
     _table_from_rows(con, "__cl_reassigned", ["record_key", "anchor"], list(assignments.items()))
+    con.execute(f"""
+        create or replace table {oversized_table} as
+        select c.cluster_id, count(*) as n_records,
+               count(distinct coalesce(a.anchor, c.record_key)) as n_clusters,
+               list(c.record_key order by c.record_key) as record_keys
+        from __cl_components as c join __cl_troubled as t using (cluster_id)
+        left join __cl_reassigned as a using (record_key)
+        where t.oversized
+        group by c.cluster_id
+    """)
     con.execute(f"""
         create or replace table {output_table} as
         with labelled as (
@@ -247,7 +286,7 @@ def _table_from_rows(
 
 
 def _find_troubled_components(
-    con: duckdb.DuckDBPyConnection, records_table: str, settings: IdentitySettings
+    con: duckdb.DuckDBPyConnection, records_table: str, settings: IdentitySettings, never: str
 ) -> None:
     """Create __cl_troubled(cluster_id, oversized): components needing the guard."""
     compatible = first_names_compatible_sql(settings, "l", "r")
@@ -282,16 +321,28 @@ def _find_troubled_components(
             select cluster_id, false as is_oversized from name_conflicts
             union all select cluster_id, false from dob_conflicts
             union all select cluster_id, false from mobile_conflicts
+            union all select cluster_id, false from {never}
             union all select cluster_id, true from oversized
         ) group by cluster_id
     """)
 
 
 def _recluster_troubled(
-    con: duckdb.DuckDBPyConnection, records_table: str, edges_table: str, settings: IdentitySettings
+    con: duckdb.DuckDBPyConnection,
+    records_table: str,
+    edges_table: str,
+    settings: IdentitySettings,
+    never: str,
 ) -> tuple[dict[str, str], list[tuple[Edge, str]]]:
     """Run `constrained_clusters` per troubled component; break up what stays too large."""
     compatible = first_names_compatible_sql(settings, "l", "r")
+    # a never-match pair becomes two values of one fact: they contradict like two birth dates
+    never_facts: dict[str, set[str]] = defaultdict(set)
+    for pair_no, l_key, r_key in con.execute(
+        f"select pair_no, record_key_l, record_key_r from {never}"
+    ).fetchall():
+        never_facts[l_key].add(f"never_match_{pair_no}=l")
+        never_facts[r_key].add(f"never_match_{pair_no}=r")
     nodes_by_cluster: dict[str, list[Node]] = defaultdict(list)
     for cid, key, fn, dob, mobile in con.execute(f"""
         select c.cluster_id, c.record_key, r.first_name_key, cast(r.date_of_birth as varchar),
@@ -302,6 +353,7 @@ def _recluster_troubled(
         node_facts = {f"dob={dob}"} if dob else set()
         if mobile:
             node_facts.add(f"mobile={mobile}")
+        node_facts |= never_facts.get(key, set())
         nodes_by_cluster[cid].append((key, fn, frozenset(node_facts)))
     if not nodes_by_cluster:
         return {}, []

@@ -49,6 +49,42 @@ def first_name_comparison(jw_threshold: float) -> cl.CustomComparison:
     )
 
 
+def date_of_birth_comparison() -> cl.CustomComparison:
+    """Date of birth, falling back to the birth year when a record only has the year.
+
+    Splink's `DateOfBirthComparison` levels (exact, one typo, within a month, a year, ten
+    years) when both records carry a full date; then same birth year and birth years one apart
+    when one of them only knows the year (sources with `birth_year` instead of a date: the
+    year is compared as a year, never turned into a date). Missing when either has no year.
+
+    Returns:
+        cl.CustomComparison: The comparison.
+    """
+    # Reuse Splink's own date levels (without its null and else levels) rather than copy them.
+    date_levels = cl.DateOfBirthComparison(
+        "date_of_birth", input_is_string=False
+    ).create_comparison_levels()[1:-1]
+    year_only = "(date_of_birth_l is null or date_of_birth_r is null)"
+    return cl.CustomComparison(
+        output_column_name="date_of_birth",
+        comparison_levels=[
+            cll.CustomLevel("birth_year_l is null or birth_year_r is null").configure(
+                is_null_level=True, label_for_charts="Birth year missing"
+            ),
+            *date_levels,
+            cll.CustomLevel(
+                f"birth_year_l = birth_year_r and {year_only}",
+                label_for_charts="Same birth year (only a year known)",
+            ),
+            cll.CustomLevel(
+                f"abs(birth_year_l - birth_year_r) <= 1 and {year_only}",
+                label_for_charts="Birth years 1 apart (only a year known)",
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+
+
 def email_comparison() -> cl.CustomComparison:
     """E-mail: exact (term-frequency adjusted), same numbered username elsewhere, else.
 
@@ -186,7 +222,7 @@ def comparisons(settings: IdentitySettings) -> list[Any]:
     return [
         first_name_comparison(settings.first_name_jw_threshold),
         last_name_comparison(),
-        cl.DateOfBirthComparison("date_of_birth", input_is_string=False),
+        date_of_birth_comparison(),
         email_comparison(),
         email_name_comparison(),
         phone_comparison(),

@@ -4,9 +4,10 @@ All work is SQL on DuckDB, so it scales to millions of records:
 
 1. One row per (record, identifier) for account_id, email and phone.
 2. Per identifier value: the number of records and of distinct full first names. A value
-   held by more than `max_names_per_identifier` names is non-identifying (switchboard,
+   held by more than its kind's cap of names (`IdentitySettings.cap`: `caps` in
+   config/identity.yml, else `max_names_per_identifier`) is non-identifying (switchboard,
    shared info@ box); a value held by more than `max_identifier_group_size` records is not
-   even expanded into pairs.
+   even expanded into pairs. Such values are listed (hashed) in the capped table.
 3. Candidate pairs are records sharing a value; a pair is accepted when at least one of
    its identifiers is identifying and the two records do not contradict each other
    (see `guards`). Refused candidates go to the blocked table with the reason.
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 import duckdb
 
 from dagster_project.identity.guards import REASON_GROUP, REASON_SHARED, conflict_reason_sql
+from dagster_project.identity.rules import hash_sql
 from dagster_project.identity.settings import IdentitySettings
 
 logger = logging.getLogger(__name__)
@@ -73,6 +75,7 @@ def build_deterministic_links(
     settings: IdentitySettings,
     edges_table: str = "det_edges",
     blocked_table: str = "det_blocked",
+    capped_table: str = "det_capped",
 ) -> DeterministicStats:
     """Create the accepted deterministic edges and the audit of refused candidates.
 
@@ -83,20 +86,25 @@ def build_deterministic_links(
         settings: Guard thresholds.
         edges_table: Table to create: record_key_l < record_key_r, rule,
             match_probability (null), match_weight (null); one row per pair.
-        blocked_table: Table to create: record_key_l, record_key_r, rule, reason.
+        blocked_table: Table to create: record_key_l, record_key_r, rule, reason,
+            identifier_hash (of the shared value).
+        capped_table: Table to create: rule, identifier_kind, identifier_hash, n_records,
+            n_names, reason, record_keys; one row per non-identifying value.
 
     Returns:
         DeterministicStats: Pair and value counts.
     """
     max_group = int(settings.max_identifier_group_size)
-    max_names = int(settings.max_names_per_identifier)
+    caps = " ".join(f"when '{rule}' then {settings.cap(col)}" for rule, col in IDENTIFIER_RULES)
+    kinds = " ".join(f"when '{rule}' then '{col}'" for rule, col in IDENTIFIER_RULES)
     con.execute(f"create or replace table __det_identifiers as {identifiers_sql(records_table)}")
     con.execute(f"""
         create or replace table __det_groups as
         select i.rule, i.value, count(*) as n_records,
                count(distinct coalesce(r.first_name_canonical, r.first_name_key))
                    filter (where length(r.first_name_key) > 1) as n_names,
-               min(i.record_key) as anchor
+               min(i.record_key) as anchor,
+               any_value(case i.rule {caps} end) as max_names
         from __det_identifiers as i
         join {records_table} as r using (record_key)
         group by i.rule, i.value
@@ -106,21 +114,21 @@ def build_deterministic_links(
     # so the audit shows them without a quadratic blow-up.
     con.execute(f"""
         create or replace table __det_candidates as
-        select l.record_key as record_key_l, r.record_key as record_key_r, g.rule,
-               case when g.n_names > {max_names} then '{REASON_SHARED}' end as group_reason
+        select l.record_key as record_key_l, r.record_key as record_key_r, g.rule, g.value,
+               case when g.n_names > g.max_names then '{REASON_SHARED}' end as group_reason
         from __det_groups as g
         join __det_identifiers as l on l.rule = g.rule and l.value = g.value
         join __det_identifiers as r on r.rule = g.rule and r.value = g.value
         where g.n_records <= {max_group} and l.record_key < r.record_key
         union all
-        select g.anchor, i.record_key, g.rule, '{REASON_GROUP}'
+        select g.anchor, i.record_key, g.rule, g.value, '{REASON_GROUP}'
         from __det_groups as g
         join __det_identifiers as i on i.rule = g.rule and i.value = g.value
         where g.n_records > {max_group} and i.record_key <> g.anchor
     """)
     con.execute(f"""
         create or replace table __det_judged as
-        select c.record_key_l, c.record_key_r, c.rule,
+        select c.record_key_l, c.record_key_r, c.rule, c.value,
                coalesce(c.group_reason,
                         {conflict_reason_sql(settings, "l", "r")}) as reason
         from __det_candidates as c
@@ -139,18 +147,30 @@ def build_deterministic_links(
     """)
     con.execute(f"""
         create or replace table {blocked_table} as
-        select j.record_key_l, j.record_key_r, j.rule, j.reason
+        select j.record_key_l, j.record_key_r, j.rule, j.reason,
+               {hash_sql("j.value")} as identifier_hash
         from __det_judged as j
         anti join {edges_table} as e using (record_key_l, record_key_r)
+    """)
+    con.execute(f"""
+        create or replace table {capped_table} as
+        select g.rule, case g.rule {kinds} end as identifier_kind,
+               {hash_sql("g.value")} as identifier_hash, g.n_records, g.n_names,
+               case when g.n_records > {max_group} then '{REASON_GROUP}' else '{REASON_SHARED}'
+               end || ': ' || g.n_records || ' records, ' || g.n_names || ' first names (cap '
+                   || g.max_names || ')' as reason,
+               list(i.record_key order by i.record_key) as record_keys
+        from __det_groups as g
+        join __det_identifiers as i on i.rule = g.rule and i.value = g.value
+        where g.n_names > g.max_names or g.n_records > {max_group}
+        group by all
     """)
     candidate_pairs = con.execute(
         "select count(*) from (select distinct record_key_l, record_key_r from __det_judged)"
     ).fetchall()[0][0]
     accepted = con.execute(f"select count(*) from {edges_table}").fetchall()[0][0]
     blocked = con.execute(f"select count(*) from {blocked_table}").fetchall()[0][0]
-    non_identifying = con.execute(
-        f"select count(*) from __det_groups where n_names > {max_names} or n_records > {max_group}"
-    ).fetchall()[0][0]
+    non_identifying = con.execute(f"select count(*) from {capped_table}").fetchall()[0][0]
     by_rule = con.execute(
         f"select rule, count(*) from {edges_table} group by rule order by rule"
     ).fetchall()

@@ -62,14 +62,19 @@ def dates_of_birth_compatible_sql(left: str = "l", right: str = "r") -> str:
     """SQL: true when the dates of birth of `left` and `right` do not contradict each other.
 
     Args:
-        left: Alias of the left relation (column date_of_birth).
+        left: Alias of the left relation (columns date_of_birth, birth_year).
         right: Alias of the right relation.
 
     Returns:
         str: A boolean SQL expression.
     """
     lo, ro = f"{left}.date_of_birth", f"{right}.date_of_birth"
-    return f"({lo} is null or {ro} is null or {lo} = {ro})"
+    # birth_year is the year of the date, or the only thing a year-only source knows
+    ly, ry = f"{left}.birth_year", f"{right}.birth_year"
+    return (
+        f"(({lo} is null or {ro} is null or {lo} = {ro}) "
+        f"and ({ly} is null or {ry} is null or {ly} = {ry}))"
+    )
 
 
 def conflict_reason_sql(settings: IdentitySettings, left: str = "l", right: str = "r") -> str:

@@ -1,22 +1,39 @@
-"""The identity tables: person_map, person_links and blocked_links, built then swapped in.
+"""The identity tables, built in the run's scratch catalog then swapped in.
 
-Everything is first built in the run's scratch catalog (out_* tables), then the three
-warehouse tables are replaced in one transaction, so readers never see a half-written set.
+person_map, person_links, blocked_links and match_audit are replaced and person_id_history
+is appended, in one transaction, so readers never see a half-written set.
+
+identity.match_audit: one row per decision not to merge, or to override the model, in the
+current person_map. Columns: run_id, audited_at, kind (junk_value, capped_identifier,
+blocked_link, oversized_cluster, never_match, always_match), identifier_kind (email, phone,
+account_id, first_name, ...; null for name/date conflicts), identifier_hash (first 16 hex of
+sha256 of the trimmed lower-cased value, never the value), rule (the link rule concerned),
+reason, n_records, record_keys.
+
+identity.person_id_history: append-only, one row per id change: run_id, changed_at, kind
+(new, merge, split), old_person_id, new_person_id, n_records, record_keys (see
+`person_ids`). Downstream systems remap old_person_id -> new_person_id for merges.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
+
+from dagster_project.identity.clustering import REASON_OVERSIZE
+from dagster_project.identity.deterministic import IDENTIFIER_RULES
+from dagster_project.identity.guards import REASON_GROUP, REASON_SHARED
 
 logger = logging.getLogger(__name__)
 
 INPUT_RECORDS = "int_person_records_unioned"
 INPUT_COOKIES = "int_cookie_logins"
 COOKIE_SOURCE = "web_analytics__cookies"
-OUTPUT_TABLES = ("person_map", "person_links", "blocked_links")
+OUTPUT_TABLES = ("person_map", "person_links", "blocked_links", "match_audit")
+HISTORY_TABLE = "person_id_history"
 
 
 @dataclass(frozen=True)
@@ -60,6 +77,114 @@ def previous_person_map(cur: duckdb.DuckDBPyConnection, wh: Warehouse) -> str | 
         where source <> '{COOKIE_SOURCE}'
     """)
     return "previous_map"
+
+
+def previous_first_seen(cur: duckdb.DuckDBPyConnection, wh: Warehouse) -> str | None:
+    """Copy when each person id first appeared in person_id_history into `previous_first_seen`.
+
+    Returns:
+        str | None: 'previous_first_seen', or None when there is no history yet.
+    """
+    if not wh.exists(cur, HISTORY_TABLE):
+        return None
+    cur.execute(f"""
+        create or replace table previous_first_seen as
+        select new_person_id as person_id, min(changed_at) as first_seen
+        from {wh.table(HISTORY_TABLE)} group by new_person_id
+    """)
+    return "previous_first_seen"
+
+
+def build_history_and_audit(
+    cur: duckdb.DuckDBPyConnection, run_id: str, max_cluster_size: int
+) -> None:
+    """Create out_person_id_history and out_match_audit in the scratch catalog.
+
+    Reads person_id_changes, junk_audit, det_capped, det_blocked, splink_judged,
+    cluster_refused, cluster_oversized, cluster_never_split, rule_pairs, clusters and
+    out_person_links (so call it after `build_outputs`).
+
+    Args:
+        cur: Cursor on the scratch catalog.
+        run_id: Identifies the run in both tables (the Dagster run id in the pipeline).
+        max_cluster_size: For the oversized-cluster reason text.
+    """
+    run = "'" + run_id.replace("'", "''") + "'"
+    cur.execute("create or replace table __run_at as select now()::timestamp as run_at")
+    cur.execute(f"""
+        create or replace table out_person_id_history as
+        select {run}::varchar as run_id, (select run_at from __run_at) as changed_at, kind,
+               old_person_id, new_person_id, n_records, record_keys
+        from person_id_changes
+    """)
+    kinds = " ".join(f"when '{rule}' then '{col}'" for rule, col in IDENTIFIER_RULES)
+    cur.execute(f"""
+        create or replace table out_match_audit as
+        with together as (
+            select p.kind, p.record_key_l, p.record_key_r,
+                   l.cluster_id is not distinct from r.cluster_id and l.cluster_id is not null
+                       as together,
+                   exists (select 1 from cluster_never_split as s
+                           where s.record_key_l = p.record_key_l
+                             and s.record_key_r = p.record_key_r) as split_apart,
+                   p.present, p.prior_rule, p.prior_reason
+            from rule_pairs as p
+            left join clusters as l on l.record_key = p.record_key_l
+            left join clusters as r on r.record_key = p.record_key_r
+        ),
+        decisions as (
+            select 'junk_value' as kind, identifier_kind, identifier_hash, null::varchar as rule,
+                   reason, n_records, record_keys
+            from junk_audit
+            union all
+            select 'capped_identifier', identifier_kind, identifier_hash, rule, reason,
+                   n_records, record_keys
+            from det_capped
+            union all
+            select 'blocked_link', case rule {kinds} end, identifier_hash, rule, reason, 2,
+                   [record_key_l, record_key_r]
+            from det_blocked
+            where reason not in ('{REASON_SHARED}', '{REASON_GROUP}')
+            union all
+            select 'blocked_link', null, null, rule, reason, 2, [record_key_l, record_key_r]
+            from splink_judged where reason is not null
+            union all
+            select 'blocked_link', null, null, c.rule, c.reason, 2,
+                   [c.record_key_l, c.record_key_r]
+            from cluster_refused as c
+            anti join out_person_links as p using (record_key_l, record_key_r)
+            where c.reason <> '{REASON_OVERSIZE}'
+            union all
+            select 'oversized_cluster', null, null, null,
+                   'component of ' || n_records || ' records above max_cluster_size '
+                   || {int(max_cluster_size)} || ', re-clustered into ' || n_clusters
+                   || ' persons with only the strongest links',
+                   n_records, record_keys
+            from cluster_oversized
+            union all
+            select kind, null, null, prior_rule,
+                   case
+                       when not present then 'record not in the input: rule ignored'
+                       when kind = 'never_match' and together then 'VIOLATED: still one person'
+                       when kind = 'never_match' then concat_ws('; ',
+                           case when prior_rule is not null
+                                then 'direct link (' || prior_rule || ') removed' end,
+                           case when split_apart
+                                then 'connected through other records: re-clustered apart' end,
+                           case when prior_rule is null and not split_apart
+                                then 'not linked: nothing to undo' end)
+                       when not together then 'linked, but its person was broken up as too large'
+                       when prior_rule is not null then 'already linked by ' || prior_rule
+                       when prior_reason is not null then 'linked, overriding ' || prior_reason
+                       else 'linked (neither a rule nor the model linked them)'
+                   end,
+                   2, [record_key_l, record_key_r]
+            from together
+        )
+        select {run}::varchar as run_id, (select run_at from __run_at) as audited_at, *
+        from decisions
+    """)
+    cur.execute("drop table if exists __run_at")
 
 
 def build_outputs(cur: duckdb.DuckDBPyConnection, wh: Warehouse) -> None:
@@ -129,7 +254,7 @@ def build_outputs(cur: duckdb.DuckDBPyConnection, wh: Warehouse) -> None:
 
 
 def write_outputs(cur: duckdb.DuckDBPyConnection, wh: Warehouse) -> None:
-    """Replace the three warehouse tables with the out_* tables in one transaction.
+    """Replace the output tables and append the id history, in one transaction.
 
     Args:
         cur: Cursor on the scratch catalog.
@@ -140,6 +265,11 @@ def write_outputs(cur: duckdb.DuckDBPyConnection, wh: Warehouse) -> None:
     try:
         for name in OUTPUT_TABLES:
             cur.execute(f"create or replace table {wh.table(name)} as select * from out_{name}")
+        history = wh.table(HISTORY_TABLE)
+        cur.execute(
+            f"create table if not exists {history} as select * from out_{HISTORY_TABLE} where false"
+        )
+        cur.execute(f"insert into {history} by name select * from out_{HISTORY_TABLE}")
         cur.execute("commit")
     except Exception:
         cur.execute("rollback")
@@ -147,7 +277,7 @@ def write_outputs(cur: duckdb.DuckDBPyConnection, wh: Warehouse) -> None:
     logger.info("identity: wrote %s", ", ".join(wh.table(n) for n in OUTPUT_TABLES))
 
 
-def output_counts(cur: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def output_counts(cur: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Row counts of the out_* tables, for the run statistics.
 
     Args:
@@ -155,7 +285,7 @@ def output_counts(cur: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
     Returns:
         dict: persons, multi_record_rows, cookies, deterministic_links, splink_links,
-            blocked_links.
+            blocked_links (ints), audit and history ({kind: rows}).
     """
     persons, multi, cookies = cur.execute(f"""
         select count(distinct person_id) filter (where source <> '{COOKIE_SOURCE}'),
@@ -168,7 +298,13 @@ def output_counts(cur: duckdb.DuckDBPyConnection) -> dict[str, int]:
         from out_person_links
     """).fetchall()[0]
     blocked = cur.execute("select count(*) from out_blocked_links").fetchall()[0][0]
+    audit = dict(cur.execute("select kind, count(*) from out_match_audit group by 1").fetchall())
+    history = dict(
+        cur.execute("select kind, count(*) from out_person_id_history group by 1").fetchall()
+    )
     return {
+        "audit": audit,
+        "history": history,
         "persons": persons,
         "multi_record_rows": multi,
         "cookies": cookies,

@@ -3,16 +3,21 @@
 Rules, applied by `assign_person_ids_sql`-style steps on DuckDB:
 
 1. Each new cluster votes for the previous person ids of its records (count per id).
-2. Clusters and old ids are matched in rounds: every unmatched cluster proposes the old id
-   held by most of its records (ties: the smallest id); every proposed id goes to the
-   proposing cluster that holds most of its records (ties: the smallest anchor record).
-   A cluster that lost its first choice proposes its next one in the following round.
-   So an old id is inherited by at most one cluster, and a merge of two old persons keeps
-   the id of the larger one.
+2. Clusters and old ids are matched in rounds: every unmatched cluster proposes the oldest
+   old id among its records (first seen earliest in identity.person_id_history; ids older
+   than the history count as oldest; ties: the id held by most of its records, then the
+   smallest id); every proposed id goes to the proposing cluster that holds most of its
+   records (ties: the cluster it makes up the larger share of, then the smallest anchor). A cluster that lost its first choice
+   proposes its next one in the following round. So an old id is inherited by at most one
+   cluster, a merge keeps the id of the older person (without history: the larger one) and
+   a split leaves the id with the part holding most of its records.
 3. A cluster without an inherited id gets 'P' + the first 12 hex digits of md5 of its
    anchor (smallest record_key). If that id is already taken (inherited this run, or ever
    used in the previous map, e.g. a retired id), md5(anchor || '#' || n) is tried for
    n = 1, 2, ... So identical input gives identical ids, even on a fresh warehouse.
+4. Every change is listed (`changes_table`) for identity.person_id_history: 'merge' (old id
+   no longer used, its records now under new id), 'split' (records left an id that lives
+   on), 'new' (a person without any previous record). Identical input lists nothing.
 """
 
 from __future__ import annotations
@@ -68,6 +73,8 @@ def assign_person_ids(
     clusters_table: str,
     output_table: str,
     previous_table: str | None = None,
+    first_seen_table: str | None = None,
+    changes_table: str = "person_id_changes",
 ) -> PersonIdStats:
     """Give every cluster a person id, inheriting ids from a previous person map.
 
@@ -78,6 +85,10 @@ def assign_person_ids(
             is_inherited (one row per record).
         previous_table: Table with record_key, person_id of the previous run (person
             records only), or None on a first run.
+        first_seen_table: Table with person_id, first_seen (when each id first appeared),
+            or None when there is no history.
+        changes_table: Table to create: kind ('new', 'merge', 'split'), old_person_id,
+            new_person_id, n_records, record_keys (the records that changed id).
 
     Returns:
         PersonIdStats: Counts of inherited, new and retired ids.
@@ -91,13 +102,19 @@ def assign_person_ids(
         previous_table
         or "(select null::varchar as record_key, null::varchar as person_id where false)"
     )
+    seen = (
+        first_seen_table
+        or "(select null::varchar as person_id, null::timestamp as first_seen where false)"
+    )
     con.execute(f"""
         create or replace temp table __pid_votes as
-        select c.cluster_id, p.person_id as old_id, count(*) as n
-        from {clusters_table} as c
-        join {prev} as p on c.record_key = p.record_key
-        where p.person_id is not null
-        group by all
+        select v.*, s.first_seen from (
+            select c.cluster_id, p.person_id as old_id, count(*) as n
+            from {clusters_table} as c
+            join {prev} as p on c.record_key = p.record_key
+            where p.person_id is not null
+            group by all
+        ) as v left join {seen} as s on s.person_id = v.old_id
     """)
     con.execute("create or replace temp table __pid_taken (cluster_id varchar, person_id varchar)")
     rounds = 0
@@ -121,6 +138,7 @@ def assign_person_ids(
         left join __pid_taken as t using (cluster_id)
         left join __pid_minted as m using (cluster_id)
     """)
+    _list_changes(con, output_table, prev, changes_table)
     clusters, inherited = con.execute(
         "select count(*), (select count(*) from __pid_taken) from __pid_anchor"
     ).fetchall()[0]
@@ -148,7 +166,7 @@ def _matching_round(con: duckdb.DuckDBPyConnection) -> int:
     con.execute("""
         insert into __pid_taken
         with open_votes as (
-            select v.cluster_id, v.old_id, v.n, a.anchor
+            select v.cluster_id, v.old_id, v.n, v.first_seen, a.anchor, a.n_records
             from __pid_votes as v
             join __pid_anchor as a using (cluster_id)
             where v.cluster_id not in (select cluster_id from __pid_taken)
@@ -156,12 +174,41 @@ def _matching_round(con: duckdb.DuckDBPyConnection) -> int:
         ),
         proposals as (
             select * from open_votes
-            qualify row_number() over (partition by cluster_id order by n desc, old_id) = 1
+            qualify row_number() over (
+                partition by cluster_id order by first_seen nulls first, n desc, old_id) = 1
         )
         select cluster_id, old_id from proposals
-        qualify row_number() over (partition by old_id order by n desc, anchor) = 1
+        qualify row_number() over (
+            partition by old_id order by n desc, n / n_records desc, anchor) = 1
     """)
     return con.execute("select count(*) from __pid_taken").fetchall()[0][0] - before
+
+
+def _list_changes(con: duckdb.DuckDBPyConnection, output: str, prev: str, changes: str) -> None:
+    """Create `changes`: one row per (old id, new id) flow of records, and per new person."""
+    con.execute(f"""
+        create or replace table {changes} as
+        with flows as (
+            select p.person_id as old_person_id, o.person_id as new_person_id,
+                   count(*) as n_records, list(o.record_key order by o.record_key) as record_keys
+            from {output} as o join {prev} as p using (record_key)
+            where p.person_id is not null and p.person_id <> o.person_id
+            group by all
+        ),
+        fresh as (
+            select null::varchar as old_person_id, o.person_id as new_person_id,
+                   count(*) as n_records, list(o.record_key order by o.record_key) as record_keys
+            from {output} as o left join {prev} as p using (record_key)
+            group by o.person_id
+            having count(p.person_id) = 0 and not bool_or(o.is_inherited)
+        )
+        select case when f.old_person_id in (select person_id from {output})
+                    then 'split' else 'merge' end as kind, f.*
+        from flows as f
+        union all
+        select 'new', * from fresh
+        order by kind, new_person_id, old_person_id
+    """)
 
 
 def _mint_new_ids(con: duckdb.DuckDBPyConnection) -> None:
@@ -197,13 +244,16 @@ def _mint_new_ids(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def assign_person_ids_df(
-    clusters: pd.DataFrame, previous: pd.DataFrame | None = None
+    clusters: pd.DataFrame,
+    previous: pd.DataFrame | None = None,
+    first_seen: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Pandas convenience wrapper around `assign_person_ids` on a throw-away connection.
 
     Args:
         clusters: Columns record_key, cluster_id.
         previous: Columns record_key, person_id, or None.
+        first_seen: Columns person_id, first_seen (timestamp), or None.
 
     Returns:
         pd.DataFrame: record_key, cluster_id, person_id, is_inherited sorted by record_key.
@@ -213,6 +263,15 @@ def assign_person_ids_df(
         ids = assign_person_ids_df(pd.DataFrame({"record_key": ["a", "b"], "cluster_id": [1, 1]}))
         ```
     """
+    return person_id_changes_df(clusters, previous, first_seen)[0]
+
+
+def person_id_changes_df(
+    clusters: pd.DataFrame,
+    previous: pd.DataFrame | None = None,
+    first_seen: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Like `assign_person_ids_df`, also returning the changes (kind, old/new id, records)."""
     con = duckdb.connect()
     try:
         con.register("clusters_df", clusters)
@@ -220,7 +279,7 @@ def assign_person_ids_df(
             "create temp table clusters as select record_key::varchar as record_key, "
             "cluster_id::varchar as cluster_id from clusters_df"
         )
-        prev_name = None
+        prev_name = seen_name = None
         if previous is not None:
             con.register("previous_df", previous)
             con.execute(
@@ -228,7 +287,15 @@ def assign_person_ids_df(
                 "person_id::varchar as person_id from previous_df"
             )
             prev_name = "previous"
-        assign_person_ids(con, "clusters", "person_ids_out", prev_name)
-        return con.execute("select * from person_ids_out order by record_key").df()
+        if first_seen is not None:
+            con.register("first_seen_df", first_seen)
+            con.execute(
+                "create temp table first_seen as select person_id::varchar as person_id, "
+                "first_seen::timestamp as first_seen from first_seen_df"
+            )
+            seen_name = "first_seen"
+        assign_person_ids(con, "clusters", "person_ids_out", prev_name, seen_name, "changes")
+        ids = con.execute("select * from person_ids_out order by record_key").df()
+        return ids, con.execute("select * from changes").df()
     finally:
         con.close()

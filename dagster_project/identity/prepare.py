@@ -2,7 +2,8 @@
 
 Three things happen on top of dbt's standardisation, all in SQL:
 
-1. Blanks become null, keys are lower-cased (harmless if dbt already did it).
+1. Blanks become null, keys are lower-cased (harmless if dbt already did it); placeholder
+   identifiers (`rules.DEFAULT_JUNK` plus config/identity.yml) become null and are listed.
 2. Swapped names are put back. One-field names such as "Jansen Kees" arrive with the
    surname as first name. A record is swapped when its first name is used far more often
    as a surname across all records, and its surname far more often as a first name. This
@@ -14,8 +15,11 @@ Three things happen on top of dbt's standardisation, all in SQL:
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 import duckdb
+
+from dagster_project.identity.rules import JunkList, null_junk_values
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +58,7 @@ def prepare_records(
     source_table: str,
     table: str = "records",
     max_name_block: int = 30,
+    junk: Mapping[str, JunkList] | None = None,
 ) -> int:
     """Create `table` from the unioned person records, ready for matching.
 
@@ -64,6 +69,9 @@ def prepare_records(
         max_name_block: Name values held by more records than this get no blocking key
             (block_* columns): such names are too common for a name-only match, and their
             blocks grow quadratically with the data.
+        junk: Placeholder values per identifier kind, nulled before anything is derived
+            and listed in the table `junk_audit` (see `rules.null_junk_values`); none when
+            None.
 
     Returns:
         int: Number of records.
@@ -71,6 +79,10 @@ def prepare_records(
     Raises:
         ValueError: When record_key is not unique.
     """
+    # birth_year (sources that only know the year) is newer than the other columns: inputs
+    # written before it count as having none.
+    has_year = "birth_year" in {r[0] for r in cur.execute(f"describe {source_table}").fetchall()}
+    birth_year = "try_cast(birth_year as integer)" if has_year else "null::integer"
     cur.execute(f"""
         create or replace table __prep_base as
         select
@@ -80,6 +92,7 @@ def prepare_records(
             lower({_txt("first_name_canonical")}) as first_name_canonical,
             lower({_txt("last_name_key")}) as last_name_key,
             cast(date_of_birth as date) as date_of_birth,
+            coalesce(year(cast(date_of_birth as date)), {birth_year}) as birth_year,
             lower({_txt("email")}) as email,
             {_txt("phone")} as phone,
             lower({_txt("street")}) as street,
@@ -94,6 +107,7 @@ def prepare_records(
     ).fetchall()[0]
     if dupes:
         raise ValueError(f"{source_table} has {dupes} duplicate record_key values")
+    null_junk_values(cur, "__prep_base", junk or {}, "junk_audit")
     swapped = _repair_swapped_names(cur) + _repair_leading_particle(cur)
     particles = "|".join(PARTICLES)
     cur.execute(f"""

@@ -2,7 +2,8 @@
 
 `resolve_identities` reads `<schema>.int_person_records_unioned` and
 `<schema>.int_cookie_logins` from the warehouse and replaces `<schema>.person_map`,
-`<schema>.person_links` and `<schema>.blocked_links`. Work tables live in an in-memory
+`<schema>.person_links`, `<schema>.blocked_links` and `<schema>.match_audit`, and appends to
+`<schema>.person_id_history` (rules from config/identity.yml, see `rules`). Work tables live in an in-memory
 database attached for the run (so neither Splink's intermediate tables nor ours bloat the
 warehouse file) and all queries run on a cursor of the caller's connection.
 
@@ -33,20 +34,23 @@ from typing import Any
 import duckdb
 from splink import DuckDBAPI
 
-from dagster_project.identity import splink_model
+from dagster_project.identity import incremental, splink_model
 from dagster_project.identity.clustering import cluster_records
 from dagster_project.identity.deterministic import build_deterministic_links
 from dagster_project.identity.guards import conflict_reason_sql
 from dagster_project.identity.outputs import (
     INPUT_RECORDS,
     Warehouse,
+    build_history_and_audit,
     build_outputs,
     output_counts,
+    previous_first_seen,
     previous_person_map,
     write_outputs,
 )
 from dagster_project.identity.person_ids import assign_person_ids
 from dagster_project.identity.prepare import prepare_records
+from dagster_project.identity.rules import IdentityRules, apply_pair_rules, load_rules
 from dagster_project.identity.settings import IdentitySettings
 
 logger = logging.getLogger(__name__)
@@ -76,6 +80,16 @@ class IdentityStats:
         inherited_person_ids: Persons that kept an id from the previous run.
         new_person_ids: Persons with a newly minted id.
         retired_person_ids: Previous ids no longer used.
+        link_mode: 'full' (every pair scored) or 'incremental' (only new/changed records).
+        link_mode_reason: Why that mode (see `incremental.plan_link`).
+        new_records: Records absent from the previous state (incremental plan).
+        changed_records: Records whose matching fingerprint changed.
+        deleted_records: Previous records no longer present.
+        kept_pairs: Splink pairs reused from the previous run (incremental).
+        rescored_pairs: Splink pairs scored in this run at or above the threshold.
+        audit: Rows of match_audit per kind.
+        id_history: Rows appended to person_id_history per kind (new, merge, split).
+        run_id: The run id written to match_audit and person_id_history.
     """
 
     records: int = 0
@@ -94,6 +108,16 @@ class IdentityStats:
     inherited_person_ids: int = 0
     new_person_ids: int = 0
     retired_person_ids: int = 0
+    link_mode: str = "full"
+    link_mode_reason: str = ""
+    new_records: int = 0
+    changed_records: int = 0
+    deleted_records: int = 0
+    kept_pairs: int = 0
+    rescored_pairs: int = 0
+    audit: dict[str, int] = field(default_factory=dict)
+    id_history: dict[str, int] = field(default_factory=dict)
+    run_id: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict (e.g. for Dagster metadata)."""
@@ -105,8 +129,14 @@ def resolve_identities(
     model_path: Path,
     settings: IdentitySettings | None = None,
     retrain: bool = False,
+    full_relink: bool = False,
+    run_id: str | None = None,
+    rules: IdentityRules | None = None,
 ) -> IdentityStats:
     """Link person records, cluster them into persons and write the identity tables.
+
+    With a reused model and the previous run's state (`incremental`), only new and changed
+    records are scored; otherwise, or with `full_relink` / CDP_FULL_RELINK=1, all pairs.
 
     Args:
         con: Connection to the warehouse holding `<schema>.int_person_records_unioned`
@@ -114,12 +144,18 @@ def resolve_identities(
         model_path: Splink model JSON; trained and written when missing (or `retrain`).
         settings: Tunables; `IdentitySettings.from_env()` when None.
         retrain: Retrain the Splink model even when `model_path` exists.
+        full_relink: Score every pair even when an incremental run is possible.
+        run_id: Written to match_audit and person_id_history (the Dagster run id in the
+            pipeline); a random uuid when None.
+        rules: Never/always-match pairs and junk values; `load_rules()` (config/identity.yml
+            or CDP_IDENTITY_CONFIG) when None.
 
     Returns:
         IdentityStats: Counts, cluster sizes and seconds per phase.
     """
     settings = settings or IdentitySettings.from_env()
-    stats = IdentityStats()
+    rules = rules if rules is not None else load_rules()
+    stats = IdentityStats(run_id=run_id or str(uuid.uuid4()))
     timer = _PhaseTimer(stats.seconds)
     cur = con.cursor()
     splink_cur = con.cursor()  # Splink's relation API refuses a cursor holding our results
@@ -128,39 +164,73 @@ def resolve_identities(
             wh = Warehouse(catalog, settings.schema)
             with timer("prepare"):
                 stats.records = prepare_records(
-                    cur, wh.table(INPUT_RECORDS), "records", settings.max_name_block
+                    cur, wh.table(INPUT_RECORDS), "records", settings.max_name_block, rules.junk
                 )
             with timer("deterministic"):
                 build_deterministic_links(cur, "records", settings, "det_edges", "det_blocked")
+            with timer("plan"):
+                plan = _plan_link(cur, wh, model_path, settings, retrain, full_relink, stats)
             with timer("splink"):
-                _splink_edges(cur, splink_cur, model_path, settings, retrain, stats)
+                _splink_edges(cur, splink_cur, model_path, settings, retrain, stats, wh, plan)
+            with timer("rules"):
+                apply_pair_rules(cur, rules, "records", "all_edges")
+                cur.execute(
+                    "create or replace table never_pairs as select record_key_l, record_key_r "
+                    "from rule_pairs where kind = 'never_match' and present"
+                )
             with timer("clustering"):
                 cluster_stats = cluster_records(
-                    cur, splink_cur, "records", "all_edges", settings, "clusters", "cluster_refused"
+                    cur,
+                    splink_cur,
+                    "records",
+                    "all_edges",
+                    settings,
+                    "clusters",
+                    "cluster_refused",
+                    never_table="never_pairs",
                 )
                 stats.troubled_clusters = cluster_stats.troubled_components
                 stats.cluster_size_distribution = cluster_stats.size_distribution
             with timer("person_ids"):
                 previous = previous_person_map(cur, wh)
-                pid = assign_person_ids(cur, "clusters", "person_ids", previous)
+                first_seen = previous_first_seen(cur, wh)
+                pid = assign_person_ids(
+                    cur, "clusters", "person_ids", previous, first_seen, "person_id_changes"
+                )
                 stats.inherited_person_ids, stats.new_person_ids = pid.inherited, pid.new
                 stats.retired_person_ids = pid.retired
             with timer("write"):
                 build_outputs(cur, wh)
+                build_history_and_audit(cur, stats.run_id, settings.max_cluster_size)
                 write_outputs(cur, wh)
                 counts = output_counts(cur)
+            with timer("state"):
+                # after training the model file changed: sign the state with the new one
+                signature = incremental.state_signature(
+                    incremental.model_hash(model_path), settings
+                )
+                incremental.write_state(
+                    cur,
+                    wh,
+                    "records",
+                    "splink_state_pairs",
+                    signature,
+                    delta_table="delta_keys" if stats.link_mode == "incremental" else None,
+                )
     finally:
         splink_cur.close()
         cur.close()
     stats.persons, stats.cookies = counts["persons"], counts["cookies"]
     stats.deterministic_links = counts["deterministic_links"]
     stats.splink_links, stats.blocked_links = counts["splink_links"], counts["blocked_links"]
+    stats.audit, stats.id_history = counts["audit"], counts["history"]
     stats.match_rate = (
         round(counts["multi_record_rows"] / stats.records, 4) if stats.records else 0.0
     )
     logger.info(
-        "identity: %d records -> %d persons (match rate %.3f), %d deterministic + %d splink "
-        "links, %d blocked, %d cookies, seconds %s",
+        "identity (%s link): %d records -> %d persons (match rate %.3f), %d deterministic + "
+        "%d splink links, %d blocked, %d cookies, audit %s, id changes %s, seconds %s",
+        stats.link_mode,
         stats.records,
         stats.persons,
         stats.match_rate,
@@ -168,6 +238,8 @@ def resolve_identities(
         stats.splink_links,
         stats.blocked_links,
         stats.cookies,
+        stats.audit,
+        stats.id_history,
         stats.seconds,
     )
     return stats
@@ -210,6 +282,41 @@ def _scratch_catalog(*cursors: duckdb.DuckDBPyConnection) -> Iterator[str]:
         first.execute(f"detach {scratch}")
 
 
+def _plan_link(
+    cur: duckdb.DuckDBPyConnection,
+    wh: Warehouse,
+    model_path: Path,
+    settings: IdentitySettings,
+    retrain: bool,
+    full_relink: bool,
+    stats: IdentityStats,
+) -> incremental.LinkPlan:
+    """Fingerprint today's records and decide between a full and an incremental link."""
+    incremental.add_fingerprints(cur, "records")
+    signature = incremental.state_signature(incremental.model_hash(model_path), settings)
+    plan = incremental.plan_link(
+        cur,
+        wh,
+        settings,
+        signature,
+        force_full=full_relink or incremental.full_relink_from_env(),
+        must_train=retrain or not Path(model_path).is_file(),
+    )
+    stats.link_mode, stats.link_mode_reason = plan.mode, plan.reason
+    stats.new_records, stats.changed_records = plan.new, plan.changed
+    stats.deleted_records = plan.deleted
+    logger.info(
+        "identity: %s link (%s): %d new, %d changed, %d deleted of %d previous records",
+        plan.mode,
+        plan.reason,
+        plan.new,
+        plan.changed,
+        plan.deleted,
+        plan.previous,
+    )
+    return plan
+
+
 def _splink_edges(
     cur: duckdb.DuckDBPyConnection,
     splink_cur: duckdb.DuckDBPyConnection,
@@ -217,8 +324,15 @@ def _splink_edges(
     settings: IdentitySettings,
     retrain: bool,
     stats: IdentityStats,
+    wh: Warehouse,
+    plan: incremental.LinkPlan,
 ) -> None:
-    """Predict with Splink, guard the edges; create `splink_judged` and `all_edges`."""
+    """Score pairs with Splink (all, or only the delta), guard them.
+
+    Creates `splink_state_pairs` (pairs down to `incremental.state_threshold`, before
+    guards: the state for the next run), `splink_scored` (those at or above the threshold),
+    `splink_judged` and `all_edges`.
+    """
     db_api = DuckDBAPI(splink_cur)
     must_train = retrain or not Path(model_path).is_file()
     if must_train and stats.records < MIN_TRAINING_RECORDS:
@@ -230,26 +344,45 @@ def _splink_edges(
             model_path,
         )
         cur.execute(
-            "create or replace table splink_judged as select record_key_l, record_key_r, "
-            "'splink' as rule, match_probability, match_weight, null::varchar as reason "
-            "from det_edges where false"
+            "create or replace table splink_state_pairs as select record_key_l, record_key_r, "
+            "match_probability, match_weight from det_edges where false"
         )
     else:
-        stats.comparisons = splink_model.count_comparisons(db_api, "records", settings)
         linker, stats.model_trained = splink_model.load_or_train_linker(
             db_api, "records", Path(model_path), settings, retrain
         )
-        predictions = splink_model.predict_links(linker, settings.match_threshold)
-        reason = conflict_reason_sql(settings, "l", "r")
-        cur.execute(f"""
-            create or replace table splink_judged as
-            select p.record_key_l, p.record_key_r, 'splink' as rule,
-                   p.match_probability, p.match_weight, {reason} as reason
-            from {predictions.physical_name} as p
-            join records as l on l.record_key = p.record_key_l
-            join records as r on r.record_key = p.record_key_r
-        """)
-        predictions.drop_table_from_database_and_remove_from_cache()
+        stored = incremental.state_threshold(settings.match_threshold)
+        if plan.incremental and not stats.model_trained:
+            stats.kept_pairs, stats.rescored_pairs = incremental.score_incremental(
+                cur, db_api, linker, wh, "records", stored
+            )
+        else:
+            if plan.incremental:  # the saved model did not fit the declared one: retrained
+                stats.link_mode, stats.link_mode_reason = "full", "model trained in this run"
+            stats.comparisons = splink_model.count_comparisons(db_api, "records", settings)
+            predictions = splink_model.predict_links(linker, stored)
+            cur.execute(f"""
+                create or replace table splink_state_pairs as
+                select record_key_l, record_key_r, match_probability, match_weight
+                from {predictions.physical_name}
+            """)
+            predictions.drop_table_from_database_and_remove_from_cache()
+            stats.rescored_pairs = cur.execute(
+                "select count(*) from splink_state_pairs"
+            ).fetchall()[0][0]
+    cur.execute(f"""
+        create or replace table splink_scored as
+        select * from splink_state_pairs where match_probability >= {settings.match_threshold!r}
+    """)
+    reason = conflict_reason_sql(settings, "l", "r")
+    cur.execute(f"""
+        create or replace table splink_judged as
+        select p.record_key_l, p.record_key_r, 'splink' as rule,
+               p.match_probability, p.match_weight, {reason} as reason
+        from splink_scored as p
+        join records as l on l.record_key = p.record_key_l
+        join records as r on r.record_key = p.record_key_r
+    """)
     stats.splink_candidates = cur.execute("select count(*) from splink_judged").fetchall()[0][0]
     cur.execute("""
         create or replace table all_edges as

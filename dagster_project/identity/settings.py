@@ -1,7 +1,8 @@
 """Tunables of identity resolution, each with the reason for its default.
 
-Environment variables override the defaults, but only when `IdentitySettings.from_env()` is
-called: nothing is read at import time, so tests can build settings directly.
+`IdentitySettings.from_env()` layers: the defaults below, then the numbers of the rules file
+(`config/identity.yml`: `caps`, `max_cluster_size`), then environment variables, then keyword
+overrides. Nothing is read at import time, so tests can build settings directly.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Environment variable for each overridable field.
 ENV_VARS: dict[str, str] = {
@@ -28,6 +29,7 @@ ENV_VARS: dict[str, str] = {
     "deterministic_recall": "CDP_DETERMINISTIC_RECALL",
     "em_max_pairs": "CDP_EM_MAX_PAIRS",
     "seed": "CDP_SPLINK_SEED",
+    "incremental_max_share": "CDP_INCREMENTAL_MAX_SHARE",
     "schema": "CDP_IDENTITY_SCHEMA",
 }
 
@@ -51,7 +53,11 @@ class IdentitySettings:
         max_names_per_identifier: An e-mail, phone or account shared by records with
             more than this many distinct first names identifies nobody (office
             switchboard, shared info@ box), so it never links deterministically.
-            A household rarely has more than 5 members.
+            A household rarely has more than 5 members. Distinct first names stand in for
+            distinct people: birth dates are missing too often to count (name, birth date).
+        identifier_caps: Per identifier kind (account_id, email, phone) a cap replacing
+            `max_names_per_identifier` (from `caps` in the rules file; setting
+            CDP_MAX_NAMES_PER_IDENTIFIER clears them, so the variable still wins).
         max_identifier_group_size: Records sharing one identifier value above which
             pairs are not even enumerated (protects against a placeholder value such
             as '+31000000000' making millions of pairs).
@@ -74,6 +80,10 @@ class IdentitySettings:
             prior, and the threshold was tuned with it (only their ratio matters).
         em_max_pairs: Cap on pairs per EM training session (None: all blocked pairs).
         seed: Seed for Splink's random sampling, so training is reproducible.
+        incremental_max_share: A daily run scores only new and changed records when they
+            (plus deleted ones) are at most this share of the previous run's records; above
+            it a full re-link is as cheap and resets term-frequency drift (see
+            `incremental`).
         schema: Schema that holds the input and output tables.
     """
 
@@ -82,6 +92,7 @@ class IdentitySettings:
     name_variant_ratio: float = 0.2
     name_established_count: int = 5
     max_names_per_identifier: int = 5
+    identifier_caps: dict[str, int] = field(default_factory=dict)
     max_identifier_group_size: int = 50
     max_cluster_size: int = 50
     oversize_match_threshold: float = 0.999
@@ -92,17 +103,19 @@ class IdentitySettings:
     deterministic_recall: float = 0.7
     em_max_pairs: float | None = 5e6
     seed: int = 42
+    incremental_max_share: float = 0.2
     schema: str = "identity"
 
     @classmethod
     def from_env(
         cls, environ: Mapping[str, str] | None = None, **overrides: object
     ) -> IdentitySettings:
-        """Build settings from defaults, then environment variables, then keyword overrides.
+        """Build settings from defaults, the rules file, environment variables and overrides.
 
         Args:
-            environ: Mapping to read instead of `os.environ` (for tests).
-            **overrides: Field values that win over both defaults and environment.
+            environ: Mapping to read instead of `os.environ` (for tests); also locates the
+                rules file (CDP_IDENTITY_CONFIG, default config/identity.yml).
+            **overrides: Field values that win over defaults, file and environment.
 
         Returns:
             IdentitySettings: The validated settings.
@@ -112,8 +125,17 @@ class IdentitySettings:
             settings = IdentitySettings.from_env(match_threshold=0.95)
             ```
         """
+        from dagster_project.identity.rules import load_rules  # rules imports nothing from here
+
         env = os.environ if environ is None else environ
+        rules = load_rules(environ=env)
         values: dict[str, object] = {}
+        if rules.max_cluster_size is not None:
+            values["max_cluster_size"] = rules.max_cluster_size
+        if rules.caps:
+            values["identifier_caps"] = dict(rules.caps)
+        if (env.get(ENV_VARS["max_names_per_identifier"]) or "").strip():
+            values["identifier_caps"] = {}
         types = {f.name: f.type for f in dataclasses.fields(cls)}
         for field_name, var in ENV_VARS.items():
             raw = env.get(var)
@@ -133,12 +155,20 @@ class IdentitySettings:
                 raise ValueError(f"{name} must be in (0, 1], got {value}")
         if not 0 < self.blocking_sample_proportion <= 1:
             raise ValueError("blocking_sample_proportion must be in (0, 1]")
+        if not 0 <= self.incremental_max_share <= 1:
+            raise ValueError("incremental_max_share must be in [0, 1]")
         if not 0 < self.deterministic_recall <= 1:
             raise ValueError("deterministic_recall must be in (0, 1]")
         if self.max_names_per_identifier < 1 or self.max_identifier_group_size < 2:
             raise ValueError("identifier guards must be positive")
+        if any(int(cap) < 1 for cap in self.identifier_caps.values()):
+            raise ValueError(f"identifier_caps must be >= 1, got {self.identifier_caps}")
         if not self.schema.isidentifier():
             raise ValueError(f"schema must be a plain identifier, got {self.schema!r}")
+
+    def cap(self, kind: str) -> int:
+        """Most distinct first names a shared `kind` value (email, phone, account_id) may have."""
+        return int(self.identifier_caps.get(kind, self.max_names_per_identifier))
 
 
 def _parse(raw: str, type_name: str, var: str) -> object:

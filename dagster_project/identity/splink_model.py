@@ -3,7 +3,8 @@
 The model is a JSON artefact. `load_or_train_linker` reuses it when the file exists and
 still matches the comparisons and blocking rules declared here; otherwise (or with
 `retrain=True`) it trains: u by random sampling, the prior from deterministic rules, then
-m by expectation maximisation over three blocking sessions.
+m by expectation maximisation over three blocking sessions. `train_new_linker` and
+`save_charts` serve `training.py`, which keeps trained models as versions with their charts.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from splink import DuckDBAPI, Linker, block_on
 from splink.blocking_analysis import count_comparisons_from_blocking_rules
+from splink.internals.exceptions import EMTrainingException
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 from dagster_project.identity.comparisons import build_settings, prediction_blocking_rules
@@ -100,10 +102,90 @@ def train(linker: Linker, settings: IdentitySettings) -> None:
         block_on("date_of_birth", "postcode"),
         block_on("phone"),
     ):
-        training.estimate_parameters_using_expectation_maximisation(
-            rule, estimate_without_term_frequencies=True, max_pairs=em_max
-        )
+        try:
+            training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True, max_pairs=em_max
+            )
+        except EMTrainingException as exc:
+            # data without that field (e.g. no phone column): the other sessions cover the
+            # comparisons this one would have estimated
+            logger.warning(
+                "splink: EM session skipped, its rule blocks no pairs: %s", exc.args[0][:80]
+            )
     log_match_weights(linker)
+
+
+def train_new_linker(db_api: DuckDBAPI, records_table: str, settings: IdentitySettings) -> Linker:
+    """A linker on `records_table` with the declared (untrained) settings, then trained.
+
+    Args:
+        db_api: Splink DuckDB API on the connection that holds `records_table`.
+        records_table: Prepared person records (see `prepare`).
+        settings: Identity settings.
+
+    Returns:
+        Linker: The trained linker.
+    """
+    linker = Linker(db_api.register(records_table), build_settings(settings), log_level=None)
+    train(linker, settings)
+    return linker
+
+
+def load_linker(db_api: DuckDBAPI, records_table: str, model_path: Path) -> Linker:
+    """A linker on `records_table` with the saved model at `model_path`."""
+    saved = json.loads(Path(model_path).read_text(encoding="utf-8"))
+    return Linker(db_api.register(records_table), saved, log_level=None)
+
+
+def model_matches_declared(model: dict[str, Any], settings: IdentitySettings) -> bool:
+    """Whether a saved model has the comparisons and blocking rules declared in code."""
+    wanted = build_settings(settings).create_settings_dict("duckdb")
+    return _model_signature(model) == _model_signature(wanted)
+
+
+def prior_probability(linker: Linker) -> float:
+    """The model's probability that two random records match."""
+    return float(linker._settings_obj._probability_two_random_records_match)
+
+
+def probability_to_weight(probability: float) -> float:
+    """Match weight (log2 Bayes factor) of a probability."""
+    return math.log2(probability / (1 - probability))
+
+
+def save_charts(linker: Linker, out_dir: Path) -> dict[str, Path]:
+    """Write Splink's own model charts as self-contained HTML files into `out_dir`.
+
+    The match-weight histogram covers every pair the prediction blocking rules generate
+    (one extra predict, which is why charts are drawn at training time only); the
+    unlinkables chart scores every record against itself.
+
+    Args:
+        linker: A trained linker on the prepared records.
+        out_dir: Folder to create.
+
+    Returns:
+        dict: {chart name: file}.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    charts = {
+        "match_weights": linker.visualisations.match_weights_chart(),
+        "m_u_parameters": linker.visualisations.m_u_parameters_chart(),
+        "unlinkables": linker.evaluation.unlinkables_chart(),
+    }
+    predictions = linker.inference.predict(warning_mode="never")
+    try:
+        charts["match_weights_histogram"] = linker.visualisations.match_weights_histogram(
+            predictions
+        )
+    finally:
+        predictions.drop_table_from_database_and_remove_from_cache()
+    files = {}
+    for name, chart in charts.items():
+        path = out_dir / f"{name}.html"
+        chart.save(str(path), inline=True)  # inline: viewable without internet access
+        files[name] = path
+    return files
 
 
 def level_weights(linker: Linker) -> dict[str, dict[str, float]]:

@@ -5,6 +5,7 @@ from datetime import UTC
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from dagster_project.privacy.suppression import SuppressionKeyError
 from dagster_project.settings import get_paths
 from dagster_project.sources.config import SourceSpec, load_sources
 from dagster_project.sources.entities import ENTITIES
@@ -19,7 +20,8 @@ def _source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         description=(
             f"Loads `{spec.path}` ({spec.format}, entity `{spec.entity}`: "
             f"{ENTITIES[spec.entity].description}) into `raw.{spec.name}`. "
-            "Unusable rows go to `quarantine.quarantined_rows` with a reason."
+            "Unusable rows go to `quarantine.quarantined_rows` with a reason; rows of erased "
+            "people (the suppression list) are dropped and counted."
         ),
         metadata={"path_glob": spec.path, "entity": spec.entity, "raw_table": f"raw.{spec.name}"},
     )
@@ -28,7 +30,7 @@ def _source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         with duckdb.get_connection() as con:
             try:
                 result = load_source(con, spec, landing)
-            except SourceLoadError as exc:
+            except (SourceLoadError, SuppressionKeyError) as exc:
                 raise dg.Failure(description=str(exc)) from exc
         if not result.files:
             context.log.warning(f"{spec.name}: no files match {landing / spec.path}")
@@ -39,6 +41,7 @@ def _source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
                 "file_names": dg.MetadataValue.json([f.rsplit("/", 1)[-1] for f in result.files]),
                 "quarantined_rows": result.quarantined,
                 "quarantine_reasons": dg.MetadataValue.json(result.reasons),
+                "suppressed_rows": result.suppressed,  # erased people's rows (count only)
                 "loaded_at": dg.MetadataValue.timestamp(
                     result.loaded_at.replace(tzinfo=UTC).timestamp()
                 ),

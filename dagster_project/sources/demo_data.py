@@ -6,8 +6,8 @@ would export about them, with the noise real exports have:
 
     webshop/customers.csv, orders.csv, order_lines.csv      accounts (some duplicated) and orders
     newsletter/subscribers.csv (;-separated, Dutch headers), email_events.jsonl
-    customer_service/contacts.csv                           one row per contact moment
-    web_analytics/events.parquet                            cookies, logins, page views, consent
+    customer_service/contacts.csv, preferences.csv          contact moments, do-not-call choices
+    web_analytics/events.parquet, consent_choices.csv       cookies, logins, page views, consent
     loyalty/members.csv, transactions.parquet               store cards and till receipts
 
 and, for evaluation only, `ground_truth.csv` (which true person each record belongs to) and
@@ -1982,6 +1982,35 @@ def _customer_service_write(ctx: _Context, pop: _Population, plan: _ServicePlan)
     )
     ctx.wrote("customer_service/contacts.csv", rows)
     ctx.truth.append((SOURCES["customer_service"], contact_id, persons[order]))
+    _customer_service_preferences(ctx, contact_id, channel[order], when[order])
+
+
+def _customer_service_preferences(
+    ctx: _Context, contact_id: pa.Array, channel: np.ndarray, when: np.ndarray
+) -> None:
+    """customer_service/preferences.csv: phone-call permissions the agent recorded at a contact.
+
+    About 5% of contacts ask not to be called ("do not call"); about 15% of phone contacts agree
+    to be called with offers. A separate random stream, so the contacts file does not change.
+    """
+    rng = ctx.rng(31)
+    m = len(channel)
+    r = rng.random(m)
+    denied = r < 0.05
+    granted = ~denied & (channel == 1) & (r < 0.20)
+    chosen = np.flatnonzero(denied | granted)
+    delay = rng.integers(30, 900, len(chosen))  # during or just after the contact
+    rows = _write_csv(
+        ctx.out_dir / "customer_service" / "preferences.csv",
+        {
+            "preference_id": _ids("PR", len(chosen), 7),
+            "contact_id": _take(contact_id, chosen),
+            "channel": _take(_strs(["phone"]), np.zeros(len(chosen), dtype=np.int64)),
+            "permission": _take(_strs(["no", "yes"]), granted[chosen].astype(np.int64)),
+            "changed_at": _fmt_ts(when[chosen] + delay),
+        },
+    )
+    ctx.wrote("customer_service/preferences.csv", rows)
 
 
 # web event types
@@ -2163,6 +2192,37 @@ def _web_analytics(ctx: _Context, pop: _Population, shop: _Shop) -> None:
         _write_parquet(path, table, ["customer_id", "event_type", "page_category"]),
     )
     ctx.truth.append((SOURCES["web"], _fixed_width(cookie_bytes[:n_pc]), ck_person))
+    consent_at = e_type == _CONSENT
+    withdrawn_at = e_type == _WITHDRAW
+    _cookie_banner(ctx, cookie_bytes, e_cookie, e_ts, consent_at, withdrawn_at)
+
+
+def _cookie_banner(ctx: _Context, cookie_bytes: np.ndarray, e_cookie: np.ndarray, e_ts: np.ndarray,
+                   consent_at: np.ndarray, withdrawn_at: np.ndarray) -> None:  # fmt: skip
+    """web_analytics/consent_choices.csv: the consent manager's log of personalisation choices.
+
+    At every banner where a cookie accepted ads it also answered the personalisation question
+    (70% yes); a cookie that later withdrew ads consent withdrew personalisation in the same click.
+    """
+    rng = ctx.rng(41)
+    banner = np.flatnonzero(consent_at)
+    yes = rng.random(len(banner)) < 0.7
+    gone = np.flatnonzero(withdrawn_at)
+    idx = np.concatenate([banner, gone])
+    granted = np.concatenate([yes, np.zeros(len(gone), dtype=bool)])
+    order = np.argsort(e_ts[idx], kind="stable")
+    idx, granted = idx[order], granted[order]
+    rows = _write_csv(
+        ctx.out_dir / "web_analytics" / "consent_choices.csv",
+        {
+            "choice_id": _ids("CC", len(idx), 8),
+            "cookie_id": _fixed_width(cookie_bytes[e_cookie[idx]]),
+            "purpose": _take(_strs(["personalisation"]), np.zeros(len(idx), dtype=np.int64)),
+            "choice": _take(_strs(["denied", "granted"]), granted.astype(np.int64)),
+            "ts": _fmt_ts(e_ts[idx]),
+        },
+    )
+    ctx.wrote("web_analytics/consent_choices.csv", rows)
 
 
 @dataclass

@@ -51,6 +51,8 @@ ENTITIES: dict[str, Entity] = {
                 "city": "text",
                 "country": "text",
                 "date_of_birth": "date",
+                # when only the year is known: compared as a year, never turned into a date
+                "birth_year": "integer",
                 "loyalty_tier": "text",
                 "contact_channel": "text",
                 "email_consent": "boolean",
@@ -96,6 +98,21 @@ ENTITIES: dict[str, Entity] = {
                 "occurred_at": "timestamp",
                 "category": "text",
                 "ip_address": "text",
+            },
+        ),
+        Entity(
+            name="consent",
+            description=(
+                "A consent choice for one channel (email, sms, phone, ads, personalisation) by a "
+                "person record or a cookie: cookie banner, do-not-call request."
+            ),
+            fields={
+                "record_id": "text",
+                "person_record_id": "text",
+                "cookie_id": "text",
+                "channel": "text",
+                "is_granted": "boolean",
+                "occurred_at": "timestamp",
             },
         ),
     ]

@@ -5,6 +5,8 @@ typed in SQL. Rows that cannot be used (no record id, unparseable date/amount/fl
 encoding, malformed line, duplicate id) go to `quarantine.quarantined_rows` with a reason;
 a file that cannot be read at all raises `SourceLoadError` naming the file and the problem.
 The raw table and the source's quarantine rows are replaced in one transaction.
+Rows of people on the suppression list (`cdp forget`) are dropped before either is written
+(dagster_project/privacy/load_filter.py); the result counts them, never shows them.
 """
 
 from __future__ import annotations
@@ -18,6 +20,12 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.privacy.load_filter import drop_suppressed_rows, filter_unreadable_lines
+from dagster_project.privacy.suppression import (
+    SuppressionList,
+    load_suppression_list,
+    suppression_key,
+)
 from dagster_project.sources.config import SourceSpec
 from dagster_project.sources.entities import DUCKDB_TYPES, ENTITIES
 
@@ -28,6 +36,12 @@ create schema if not exists quarantine;
 create table if not exists quarantine.quarantined_rows (
     source varchar, file varchar, row_number bigint, raw_row varchar, reason varchar,
     loaded_at timestamp
+);
+"""
+SUPPRESSED_DDL = """
+create schema if not exists privacy;
+create table if not exists privacy.suppressed_rows (
+    source varchar, loaded_at timestamp, suppressed_rows bigint
 );
 """
 _TRUE = ("true", "t", "1", "yes", "y", "ja", "j", "subscribed", "granted")
@@ -47,6 +61,7 @@ class LoadResult:
     loaded_at: datetime
     seconds: float
     reasons: dict[str, int] = field(default_factory=dict)
+    suppressed: int = 0
 
 
 def quote_ident(name: str) -> str:
@@ -270,13 +285,24 @@ def _validated_select_sql(spec: SourceSpec, stage: str, file_path: str) -> str:
     )
 
 
-def load_source(con: duckdb.DuckDBPyConnection, spec: SourceSpec, landing_dir: Path) -> LoadResult:
+def load_source(
+    con: duckdb.DuckDBPyConnection,
+    spec: SourceSpec,
+    landing_dir: Path,
+    suppression: SuppressionList | None = None,
+) -> LoadResult:
     """Replace `raw.<system>__<table>` with every usable row of the source's files.
+
+    `suppression` defaults to the configured suppression list; its rows are left out.
 
     Raises:
         SourceLoadError: a file cannot be read, is empty or lacks a mapped column.
+        SuppressionKeyError: the suppression list is not empty and CDP_SUPPRESSION_KEY is unset.
     """
     started = time.perf_counter()
+    if suppression is None:
+        suppression = load_suppression_list()
+    key = suppression_key() if suppression else b""
     loaded_at = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
     files = find_files(spec, landing_dir)
     cur = con.cursor()
@@ -305,6 +331,14 @@ def load_source(con: duckdb.DuckDBPyConnection, spec: SourceSpec, landing_dir: P
             cur.execute(f"drop table if exists {table}")
         log.info("%s: read %s", spec.name, path.name)
 
+    suppressed = 0
+    if suppression:
+        suppressed = drop_suppressed_rows(
+            cur, "_validated", spec.name, spec.entity, suppression, key
+        )
+        unreadable, dropped = filter_unreadable_lines(unreadable, spec.name, suppression, key)
+        suppressed += dropped
+
     fields = ", ".join(quote_ident(f) for f in entity.fields)
     raw_table = f"raw.{quote_ident(spec.name)}"
     cur.execute("begin transaction")
@@ -331,6 +365,13 @@ def load_source(con: duckdb.DuckDBPyConnection, spec: SourceSpec, landing_dir: P
             f"create or replace table {raw_table} as select {fields}, _source_file, _row_number, "
             f"cast({quote_literal(loaded_at.isoformat(sep=' '))} as timestamp) as _loaded_at "
             "from _validated where _reason is null"
+        )
+        # Counts only (the run summary reads the latest per source): no identifiers here.
+        cur.execute(SUPPRESSED_DDL)
+        cur.execute("delete from privacy.suppressed_rows where source = ?", [spec.name])
+        cur.execute(
+            "insert into privacy.suppressed_rows values (?, ?, ?)",
+            [spec.name, loaded_at, suppressed],
         )
         cur.execute("delete from quarantine.quarantined_rows where source = ?", [spec.name])
         cur.execute(
@@ -367,13 +408,15 @@ def load_source(con: duckdb.DuckDBPyConnection, spec: SourceSpec, landing_dir: P
         loaded_at=loaded_at,
         seconds=time.perf_counter() - started,
         reasons=reasons,
+        suppressed=suppressed,
     )
     log.info(
-        "%s: %d rows from %d file(s), %d quarantined, %.1fs (%.0f rows/s)",
+        "%s: %d rows from %d file(s), %d quarantined, %d suppressed, %.1fs (%.0f rows/s)",
         spec.name,
         result.rows,
         len(files),
         result.quarantined,
+        result.suppressed,
         result.seconds,
         result.rows / max(result.seconds, 1e-9),
     )

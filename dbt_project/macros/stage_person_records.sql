@@ -4,7 +4,7 @@
         'record_key', 'source', 'source_record_id', 'account_id',
         'first_name', 'last_name', 'first_name_key', 'last_name_key',
         'email', 'phone', 'street', 'house_number', 'postcode', 'city', 'country',
-        'date_of_birth', 'loyalty_tier', 'contact_channel',
+        'date_of_birth', 'birth_year', 'loyalty_tier', 'contact_channel',
         'email_consent', 'sms_consent', 'consent_updated_at', 'created_at', 'updated_at',
     ]) }}
 {%- endmacro %}
@@ -15,7 +15,8 @@
     or the CTE that selects it) and returns person_record_columns(), standardised.
     `source_label` is '<system>__<table>', e.g. 'webshop__customers'; record_key is
     '<source_label>:<record id>'. Names come from first_name/last_name, or from full_name split by
-    split_full_name() when neither is given.
+    split_full_name() when neither is given. birth_year is the year of date_of_birth, or the raw
+    birth_year when a source only knows the year (never turned into a date).
 -#}
 {% macro stage_person_records(source_relation, source_label) -%}
     select
@@ -38,6 +39,8 @@
         country,
         ---------- dates
         date_of_birth,
+        ---------- numerics
+        birth_year,
         ---------- strings
         loyalty_tier,
         contact_channel,
@@ -62,6 +65,10 @@
             city,
             country,
             date_of_birth,
+            coalesce(
+                cast(extract(year from date_of_birth) as {{ dbt.type_int() }}),
+                birth_year
+            ) as birth_year,
             loyalty_tier,
             contact_channel,
             email_consent,
@@ -100,6 +107,11 @@
                         when date_of_birth > cast('1900-01-01' as date) and date_of_birth <= {{ cdp.as_of_date() }}
                             then date_of_birth
                     end as date_of_birth,
+                    case
+                        when birth_year > 1900
+                            and birth_year <= extract(year from {{ cdp.as_of_date() }})
+                            then cast(birth_year as {{ dbt.type_int() }})
+                    end as birth_year,
                     lower({{ cdp.collapse_whitespace(cdp.junk_to_null('loyalty_tier')) }}) as loyalty_tier,
                     lower({{ cdp.collapse_whitespace(cdp.junk_to_null('contact_channel')) }}) as contact_channel,
                     email_consent,

@@ -1,4 +1,4 @@
--- A profile's has_<channel>_consent is true exactly when customer_consents holds a granted current
+-- A profile's has_<channel>_consent is true exactly when consent_current holds a granted current
 -- state for that person and channel. Returns mismatching person/channel pairs.
 
 {{ config(meta={'dagster': {'ref': {'name': 'customer_profiles'}}}) }}
@@ -11,9 +11,9 @@ customer_profiles as (
 
 ),
 
-customer_consents as (
+consent_current as (
 
-    select * from {{ ref('customer_consents') }}
+    select * from {{ ref('consent_current') }}
 
 ),
 
@@ -23,7 +23,15 @@ profile_flags as (
     union all
     select person_id, 'sms' as channel, has_sms_consent as has_consent from customer_profiles
     union all
+    select person_id, 'phone' as channel, has_phone_consent as has_consent from customer_profiles
+    union all
     select person_id, 'ads' as channel, has_ads_consent as has_consent from customer_profiles
+    union all
+    select
+        person_id,
+        'personalisation' as channel,
+        has_personalisation_consent as has_consent
+    from customer_profiles
 
 ),
 
@@ -33,13 +41,13 @@ final as (
         profile_flags.person_id,
         profile_flags.channel,
         profile_flags.has_consent as profile_has_consent,
-        customer_consents.has_consent as ledger_has_consent
+        consent_current.is_granted as ledger_has_consent
     from profile_flags
-    left join customer_consents
+    left join consent_current
         on
-            profile_flags.person_id = customer_consents.person_id
-            and profile_flags.channel = customer_consents.channel
-    where profile_flags.has_consent <> coalesce(customer_consents.has_consent, false)
+            profile_flags.person_id = consent_current.person_id
+            and profile_flags.channel = consent_current.channel
+    where profile_flags.has_consent <> coalesce(consent_current.is_granted, false)
 
 )
 

@@ -202,6 +202,9 @@ def test_masking() -> None:
             "last_name": "Jansen",
             "street": "Dorpsstraat",
             "city": "Utrecht",
+            "full_name": "Jan de Vries",
+            "webshop_email": "jan.devries@x.nl",
+            "mobile_phone": "0612345678",
         }
     )
     assert record == {
@@ -210,4 +213,7 @@ def test_masking() -> None:
         "last_name": "J.",
         "street": "***",
         "city": "Utrecht",
+        "full_name": "J. d. V.",
+        "webshop_email": "j***@x.nl",
+        "mobile_phone": "0612****5678",
     }

@@ -1,9 +1,14 @@
+{#- A `cdp evaluate` run (var evaluation_sources set) reads its labelled files instead of the silos. -#}
+{%- if var('evaluation_sources', []) | length > 0 -%}
+{%- set person_models = ['stg_evaluation__person_records'] -%}
+{%- else -%}
 {%- set person_models = [
     'stg_webshop__customers',
     'stg_newsletter__subscribers',
     'stg_customer_service__contacts',
     'stg_loyalty__members',
 ] -%}
+{%- endif -%}
 
 with
 

@@ -30,9 +30,9 @@ person_activity as (
 
 ),
 
-customer_consents as (
+consent_current as (
 
-    select * from {{ ref('customer_consents') }}
+    select * from {{ ref('consent_current') }}
 
 ),
 
@@ -52,10 +52,13 @@ consent_flags as (
 
     select
         person_id,
-        max(case when channel = 'email' and has_consent then 1 else 0 end) = 1 as has_email_consent,
-        max(case when channel = 'sms' and has_consent then 1 else 0 end) = 1 as has_sms_consent,
-        max(case when channel = 'ads' and has_consent then 1 else 0 end) = 1 as has_ads_consent
-    from customer_consents
+        max(case when channel = 'email' and is_granted then 1 else 0 end) = 1 as has_email_consent,
+        max(case when channel = 'sms' and is_granted then 1 else 0 end) = 1 as has_sms_consent,
+        max(case when channel = 'phone' and is_granted then 1 else 0 end) = 1 as has_phone_consent,
+        max(case when channel = 'ads' and is_granted then 1 else 0 end) = 1 as has_ads_consent,
+        max(case when channel = 'personalisation' and is_granted then 1 else 0 end) = 1
+            as has_personalisation_consent
+    from consent_current
     group by person_id
 
 ),
@@ -116,6 +119,8 @@ joined as (
         coalesce(consent_flags.has_email_consent, false) as has_email_consent,
         coalesce(consent_flags.has_sms_consent, false) as has_sms_consent,
         coalesce(consent_flags.has_ads_consent, false) as has_ads_consent,
+        coalesce(consent_flags.has_phone_consent, false) as has_phone_consent,
+        coalesce(consent_flags.has_personalisation_consent, false) as has_personalisation_consent,
 
         coalesce(person_activity.page_views_30d, 0) as page_views_30d,
         coalesce(person_activity.add_to_cart_30d, 0) as add_to_cart_30d,
@@ -244,6 +249,8 @@ final as (
         has_email_consent,
         has_sms_consent,
         has_ads_consent,
+        has_phone_consent,
+        has_personalisation_consent,
 
         ---------- metadata
         {{ as_of_date() }} as traits_as_of_date
