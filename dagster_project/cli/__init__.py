@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.verbose:  # Dagster also logs every step at INFO through Python logging
         for handler in logging.getLogger().handlers:
             handler.setLevel(logging.WARNING)
+        # Splink warns about every level EM could not train; the model's charts show that
+        logging.getLogger("splink").setLevel(logging.ERROR)
     ensure_dagster_home()
     return int(args.func(args) or 0)
 
