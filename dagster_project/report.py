@@ -114,6 +114,10 @@ def format_summary(
             f"F1 {m['f1']:.4f}  (true people {int(m['true_entities']):,}, "
             f"predicted {int(m['predicted_entities']):,})"
         )
+        lines.append(
+            f"  households merged into one person {int(m.get('household_merges', 0))}, "
+            f"twins merged {int(m.get('twin_merges', 0))}"
+        )
     if s.exports:
         lines += ["  exports (latest delivery per destination):", *s.exports]
     lines += [

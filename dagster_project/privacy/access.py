@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 
 from dagster_project.privacy.erasure import PersonNotFoundError, resolve_person
+from dagster_project.warehouse import table_columns, table_exists
 
 RECENT_EVENTS = 200
 
@@ -24,26 +25,6 @@ def _rows(cur: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[dict[s
     rel = cur.execute(sql, params)
     names = [d[0] for d in rel.description]
     return [dict(zip(names, row, strict=True)) for row in rel.fetchall()]
-
-
-def _exists(cur: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(
-        cur.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchone()[0]
-    )
-
-
-def _columns(cur: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
-    return {
-        r[0]
-        for r in cur.execute(
-            "select column_name from information_schema.columns "
-            "where table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchall()
-    }
 
 
 def export_person(
@@ -72,7 +53,7 @@ def export_person(
     }
 
     def section(name: str, schema: str, table: str, sql: str, params: list) -> None:
-        if _exists(cur, schema, table):
+        if table_exists(cur, schema, table):
             doc[name] = _rows(cur, sql, params)
         else:
             doc[name] = []
@@ -117,7 +98,7 @@ def export_person(
         "order by occurred_at, consent_event_id",
         [persons],
     )
-    history = _columns(cur, "audiences", "membership_history")
+    history = table_columns(cur, "audiences", "membership_history")
     if {"person_id", "entered_at", "exited_at"} <= history:
         audience = "audience" if "audience" in history else "audience_name"
         doc["audience_memberships"] = _rows(
@@ -134,7 +115,7 @@ def export_person(
             "select table_name from information_schema.columns where table_schema = 'audiences' "
             "and column_name = 'person_id' order by 1"
         ).fetchall():
-            cols = _columns(cur, "audiences", table)
+            cols = table_columns(cur, "audiences", table)
             since = "min(computed_at)" if "computed_at" in cols else "null"
             hit = cur.execute(
                 f'select count(*), {since} from audiences."{table}" where person_id in (select unnest(?))',

@@ -28,6 +28,7 @@ from dagster_project.privacy.suppression import (
     normalise_email,
     normalise_phone,
 )
+from dagster_project.warehouse import table_exists
 
 log = logging.getLogger(__name__)
 
@@ -51,15 +52,6 @@ class PersonIdentifiers:
 
     def counts(self) -> dict[str, int]:
         return {k: len(v) for k, v in self.values.items()}
-
-
-def _table_exists(cur: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(
-        cur.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchone()[0]
-    )
 
 
 def resolve_person(
@@ -96,10 +88,10 @@ def resolve_person(
         raise ValueError("give one of --email, --phone, --person-id")
 
     cur = con.cursor()
-    if not _table_exists(cur, "identity", "person_map"):
+    if not table_exists(cur, "identity", "person_map"):
         return ids, False
     records = "identity.int_person_records_unioned"
-    has_records = _table_exists(cur, "identity", "int_person_records_unioned")
+    has_records = table_exists(cur, "identity", "int_person_records_unioned")
     persons = set(v["person"])
     if has_records:
         persons |= {
@@ -224,7 +216,7 @@ def purge_erased(
             + " union all ".join(parts)
             + ")"
         )
-        if _table_exists(cur, "identity", "person_map"):
+        if table_exists(cur, "identity", "person_map"):
             # Values of this run's person_map belong to records loaded (not suppressed) today, so
             # only the rest is hashed: at 1M people that skips millions of live ids.
             cur.execute(
@@ -249,7 +241,7 @@ def purge_erased(
             n = cur.execute(f"delete from {table} where {cond}").fetchone()[0]
             if n:
                 deleted[table.replace('"', "")] = int(n)
-        if _table_exists(cur, "quarantine", "quarantined_rows"):
+        if table_exists(cur, "quarantine", "quarantined_rows"):
             doomed = [
                 (s, f, r)
                 for s, f, r, raw in cur.execute(
