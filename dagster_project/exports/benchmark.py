@@ -9,6 +9,7 @@ changed (40% leave, 40% join, 20% change e-mail), and prints wall and CPU times 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -111,10 +112,12 @@ def run(
         con.close()
     full, delta = statistics.median(full_times), statistics.median(delta_times)
     fcpu, dcpu = statistics.median(full_cpu), statistics.median(delta_cpu)
-    # CPU seconds (all DuckDB threads) do not depend on what else the machine runs; wall does
+    # CPU seconds (all DuckDB threads) depend less on what else the machine runs than wall
+    # does, but on a busy machine both vary: the load average is printed alongside
     print(
         f"median full export {full:.2f}s wall / {fcpu:.2f}s CPU; median delta {delta:.2f}s wall / "
-        f"{dcpu:.2f}s CPU; delta/full = {delta / full:.1%} wall, {dcpu / fcpu:.1%} CPU"
+        f"{dcpu:.2f}s CPU; delta/full = {delta / full:.1%} wall, {dcpu / fcpu:.1%} CPU "
+        f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
     )
     return {"full_seconds": full, "delta_seconds": delta, "full_cpu": fcpu, "delta_cpu": dcpu}
 

@@ -210,3 +210,33 @@ def test_google_exit_file_uses_the_hashes_that_were_uploaded(
             "Country": "",
         }
     ]
+
+
+@pytest.mark.parametrize("profiles", ["table", "view"])
+def test_delta_reads_the_changed_members_fields_from_a_table_or_a_view(
+    warehouse: duckdb.DuckDBPyConnection, tmp_path: Path, profiles: str
+) -> None:
+    """A delta fetches changed members' fields by rowid from a table, by person_id from a view."""
+    if profiles == "view":
+        warehouse.execute("alter table marts.customer_profiles rename to profiles_base")
+        warehouse.execute(
+            "create view marts.customer_profiles as select * from marts.profiles_base"
+        )
+    base = "marts.profiles_base" if profiles == "view" else "marts.customer_profiles"
+    out = tmp_path / "out"
+    dest = destination(fields=["email", "first_name"], options={"outbox": str(out)})
+    set_members(warehouse, "loyal", [1, 2, 3])
+    assert deliver_destination(warehouse, dest, run_id="r1").status == "success"
+    # 3 changes first name, 4 enters, 2 leaves, a non-member's profile is erased
+    warehouse.execute(f"update {base} set first_name = 'Drie' where person_id = 'p0003'")
+    warehouse.execute(f"delete from {base} where person_id = 'p0009'")
+    set_members(warehouse, "loyal", [1, 3, 4])
+    result = deliver_destination(warehouse, dest, run_id="r2")
+    (a,) = result.audiences
+    assert (a.counts.entered, a.counts.updated, a.counts.exited) == (1, 1, 1)
+    entered = read_csv(outbox_files(out, "entered")[-1])
+    assert sorted((r["person_id"], r["first_name"], r["email"]) for r in entered) == [
+        ("p0003", "Drie", " Person.3@Gmail.com "),
+        ("p0004", "First4", " Person.4@Gmail.com "),
+    ]
+    assert [r["person_id"] for r in read_csv(outbox_files(out, "exited")[-1])] == ["p0002"]
