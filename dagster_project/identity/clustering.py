@@ -15,6 +15,10 @@
 3. Rules from config/identity.yml: a never-match pair in one component makes it troubled and
    is a cannot-link constraint of the re-clustering; always-match edges are merged first,
    without the compatibility check (they override the guards).
+4. On an incremental day (`previous_components`) step 1 runs only over the previous
+   components that gained or lost a record or an edge; the others are carried over. Steps 2
+   and 3 still look at every component (cheap SQL, and the few troubled ones in Python),
+   because the guard reads whole-data name frequencies that shift a little every day.
 """
 
 from __future__ import annotations
@@ -166,6 +170,8 @@ def cluster_records(
     never_table: str | None = None,
     oversized_table: str = "cluster_oversized",
     never_split_table: str = "cluster_never_split",
+    previous_components: tuple[str, str] | None = None,
+    components_table: str = "cluster_components",
 ) -> ClusterStats:
     """Cluster records over accepted edges, guarding against chains and giant clusters.
 
@@ -186,26 +192,20 @@ def cluster_records(
             guard), record_keys; one row per component above max_cluster_size.
         never_split_table: Table to create: pair_no, record_key_l, record_key_r, cluster_id;
             the never-match pairs that were connected (through others) and were split.
+        previous_components: (components, affected) on an incremental day: the previous
+            run's connected components (record_key, component_id) and the records whose
+            component may have changed (new, changed, deleted records and the ends of
+            every edge added or removed since). Only the previous components holding an
+            affected record (and new records) go through connected components again; every
+            other component is carried over as it was: no edge enters or leaves it.
+        components_table: Table to create: record_key, component_id (the connected
+            components before the guard, the next run's `previous_components`).
 
     Returns:
         ClusterStats: Component and cluster counts.
     """
     stats = ClusterStats()
-    db_api = DuckDBAPI(splink_con)
-    cc = cluster_pairwise_predictions_at_threshold(
-        records_table,
-        edges_table,
-        db_api=db_api,
-        node_id_column_name="record_key",
-        edge_id_column_name_left="record_key_l",
-        edge_id_column_name_right="record_key_r",
-    )
-    con.execute(f"""
-        create or replace table __cl_components as
-        select record_key, cluster_id, count(*) over (partition by cluster_id) as n
-        from {cc.physical_name}
-    """)
-    cc.drop_table_from_database_and_remove_from_cache()
+    _connected_components(con, splink_con, records_table, edges_table, previous_components)
     stats.components = con.execute(
         "select count(distinct cluster_id) from __cl_components"
     ).fetchall()[0][0]
@@ -258,6 +258,10 @@ def cluster_records(
     """).fetchall()
     stats.size_distribution = {int(size): int(n) for size, n in dist}
     stats.clusters = sum(stats.size_distribution.values())
+    con.execute(f"""
+        create or replace table {components_table} as
+        select record_key, cluster_id as component_id from __cl_components
+    """)
     for name in ("components", "troubled", "reassigned"):
         con.execute(f"drop table if exists __cl_{name}")
     logger.info(
@@ -269,6 +273,76 @@ def cluster_records(
         stats.size_distribution,
     )
     return stats
+
+
+def _connected_components(
+    con: duckdb.DuckDBPyConnection,
+    splink_con: duckdb.DuckDBPyConnection,
+    records_table: str,
+    edges_table: str,
+    previous: tuple[str, str] | None,
+) -> None:
+    """Create __cl_components(record_key, cluster_id, n); cluster_id = smallest record_key."""
+    nodes, edges = records_table, edges_table
+    if previous is not None:
+        components, affected = previous
+        # components to redo: those of affected records yesterday, plus records without one
+        con.execute(f"""
+            create or replace table __cl_redo as
+            select record_key from {records_table}
+            where record_key not in (select record_key from {components})
+               or record_key in (select record_key from {affected})
+            union
+            select p.record_key from {components} as p
+            where p.component_id in (
+                select c.component_id from {components} as c
+                semi join {affected} as a using (record_key))
+        """)
+        con.execute(f"""
+            create or replace table __cl_redo_nodes as
+            select record_key from {records_table} semi join __cl_redo using (record_key)
+        """)
+        con.execute(f"""
+            create or replace table __cl_redo_edges as
+            select record_key_l, record_key_r from {edges_table} as e
+            where record_key_l in (select record_key from __cl_redo)
+        """)
+        nodes, edges = "__cl_redo_nodes", "__cl_redo_edges"
+    cc = cluster_pairwise_predictions_at_threshold(
+        nodes,
+        edges,
+        db_api=DuckDBAPI(splink_con),
+        node_id_column_name="record_key",
+        edge_id_column_name_left="record_key_l",
+        edge_id_column_name_right="record_key_r",
+    )
+    if previous is None:
+        con.execute(f"""
+            create or replace table __cl_components as
+            select record_key, cluster_id, count(*) over (partition by cluster_id) as n
+            from {cc.physical_name}
+        """)
+    else:
+        con.execute(f"""
+            create or replace table __cl_components as
+            with labelled as (
+                select record_key, cluster_id from {cc.physical_name}
+                union all
+                select p.record_key, p.component_id from {components} as p
+                semi join {records_table} as r using (record_key)
+                anti join __cl_redo as d using (record_key)
+            )
+            select record_key, cluster_id, count(*) over (partition by cluster_id) as n
+            from labelled
+        """)
+        logger.info(
+            "clustering: connected components redone for %d of %d records",
+            con.execute("select count(*) from __cl_redo_nodes").fetchall()[0][0],
+            con.execute("select count(*) from __cl_components").fetchall()[0][0],
+        )
+        for name in ("redo", "redo_nodes", "redo_edges"):
+            con.execute(f"drop table if exists __cl_{name}")
+    cc.drop_table_from_database_and_remove_from_cache()
 
 
 def _table_from_rows(
@@ -367,17 +441,29 @@ def _recluster_troubled(
         join __cl_troubled as t on t.cluster_id = c.cluster_id
     """).fetchall():
         edges_by_cluster[cid].append((l_key, r_key, rule, prob))
+    # only names that meet in a component are ever compared: every pair of names of every
+    # troubled component (the same answer) took most of the phase at 1M people
     incompatible = {
         frozenset(pair)
         for pair in con.execute(f"""
             with names as (
-                select distinct r.first_name_key, r.first_name_canonical, r.first_name_freq
+                select distinct c.cluster_id, r.first_name_key, r.first_name_canonical,
+                       r.first_name_freq
                 from __cl_components as c join __cl_troubled as t using (cluster_id)
                 join {records_table} as r using (record_key)
                 where r.first_name_key is not null
+            ),
+            key_pairs as (
+                select distinct l.first_name_key as key_l, r.first_name_key as key_r
+                from names as l join names as r
+                    on l.cluster_id = r.cluster_id and l.first_name_key < r.first_name_key
+            ),
+            variants as (
+                select distinct first_name_key, first_name_canonical, first_name_freq from names
             )
-            select l.first_name_key, r.first_name_key from names as l
-            join names as r on l.first_name_key < r.first_name_key
+            select distinct p.key_l, p.key_r from key_pairs as p
+            join variants as l on l.first_name_key = p.key_l
+            join variants as r on r.first_name_key = p.key_r
             where not {compatible}
         """).fetchall()
     }

@@ -8,6 +8,9 @@ Every run leaves state in the identity schema for the next one:
 - `scored_pairs`: every Splink pair within `STATE_MARGIN_BITS` of match weight below the
   threshold or above it (record_key_l < record_key_r, match_probability, match_weight),
   before the guards, which are cheap and re-applied every run to the current records.
+- `match_components` and `match_edges`: the connected components of the accepted edges and
+  those edges (record keys only): on an incremental day only the components that gained or
+  lost a record or an edge are recomputed (`affected_records`, `clustering.cluster_records`).
 - `match_state`: one row saying which model (sha256 of its JSON), threshold and
   fingerprint version produced the two tables.
 
@@ -54,6 +57,10 @@ STATE_RECORDS = "match_records"
 STATE_PAIRS = "scored_pairs"
 STATE_META = "match_state"
 STATE_TABLES = (STATE_RECORDS, STATE_PAIRS, STATE_META)
+# Clustering state (optional: without it an incremental day clusters everything):
+# the connected components and the edges they were computed over.
+STATE_COMPONENTS = "match_components"
+STATE_EDGES = "match_edges"
 # Bump when the fingerprint formula changes: the next run is then a full re-link.
 FINGERPRINT_VERSION = 2
 # Whole-data counts that Splink never reads (the guards read them and run every day anyway);
@@ -322,6 +329,50 @@ def _rescore_pairs(
     return linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
 
 
+def affected_records(
+    cur: duckdb.DuckDBPyConnection,
+    wh: Warehouse,
+    edges_table: str,
+    delta_table: str = "delta_keys",
+    output_table: str = "cluster_affected",
+) -> tuple[str, str] | None:
+    """Records whose connected component may differ from the previous run's.
+
+    They are the new, changed and deleted records and both ends of every accepted edge
+    (after rules, before the clustering guard) added or removed since the previous run:
+    a component without such a record has exactly the edges it had, so it is unchanged.
+
+    Args:
+        cur: Cursor on the scratch catalog.
+        wh: The warehouse location (previous `match_components` and `match_edges`).
+        edges_table: Today's accepted edges (record_key_l, record_key_r, ...).
+        delta_table: From `plan_link` (an incremental plan).
+        output_table: Table to create: record_key.
+
+    Returns:
+        tuple[str, str] | None: (previous components table, `output_table`) for
+            `clustering.cluster_records`, or None when the state lacks them.
+    """
+    if not all(wh.exists(cur, name) for name in (STATE_COMPONENTS, STATE_EDGES)):
+        return None
+    previous = wh.table(STATE_EDGES)
+    cur.execute(f"""
+        create or replace table {output_table} as
+        with added as (
+            select record_key_l, record_key_r from {edges_table}
+            except select record_key_l, record_key_r from {previous}
+        ),
+        removed as (
+            select record_key_l, record_key_r from {previous}
+            except select record_key_l, record_key_r from {edges_table}
+        )
+        select record_key from {delta_table}
+        union select record_key_l from added union select record_key_r from added
+        union select record_key_l from removed union select record_key_r from removed
+    """)
+    return wh.table(STATE_COMPONENTS), output_table
+
+
 def write_state(
     cur: duckdb.DuckDBPyConnection,
     wh: Warehouse,
@@ -330,8 +381,10 @@ def write_state(
     signature: str,
     fingerprints: str = "record_fingerprints",
     delta_table: str | None = None,
+    components_table: str | None = None,
+    edges_table: str | None = None,
 ) -> None:
-    """Replace match_records, scored_pairs and match_state in one transaction.
+    """Replace match_records, scored_pairs, match_state (and clustering state) in one transaction.
 
     Args:
         cur: Cursor on the scratch catalog.
@@ -343,6 +396,10 @@ def write_state(
         delta_table: After an incremental run, `plan_link`'s delta: match_records is then
             updated in place (delta rows replaced, unfingerprinted counts refreshed) rather
             than rewritten, which is most of this step's cost at 1M records.
+        components_table: Today's connected components (record_key, component_id), stored
+            as match_components with `edges_table`'s edge keys as match_edges; both are
+            dropped when None (so a later run never pairs stale components with new edges).
+        edges_table: Today's accepted edges after rules, before the clustering guard.
     """
     cur.execute(f'create schema if not exists "{wh.catalog}"."{wh.schema}"')
     cur.execute("begin transaction")
@@ -361,6 +418,18 @@ def write_state(
             create or replace table {wh.table(STATE_PAIRS)} as
             select {SCORED_COLUMNS} from {scored_table}
         """)
+        if components_table is not None and edges_table is not None:
+            cur.execute(f"""
+                create or replace table {wh.table(STATE_COMPONENTS)} as
+                select record_key, component_id from {components_table}
+            """)
+            cur.execute(f"""
+                create or replace table {wh.table(STATE_EDGES)} as
+                select distinct record_key_l, record_key_r from {edges_table}
+            """)
+        else:
+            for name in (STATE_COMPONENTS, STATE_EDGES):
+                cur.execute(f"drop table if exists {wh.table(name)}")
         cur.execute(
             f"create or replace table {wh.table(STATE_META)} as "
             "select ? as signature, current_timestamp as written_at",

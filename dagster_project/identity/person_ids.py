@@ -93,11 +93,6 @@ def assign_person_ids(
     Returns:
         PersonIdStats: Counts of inherited, new and retired ids.
     """
-    con.execute(f"""
-        create or replace temp table __pid_anchor as
-        select cluster_id, min(record_key) as anchor, count(*) as n_records
-        from {clusters_table} group by cluster_id
-    """)
     prev = (
         previous_table
         or "(select null::varchar as record_key, null::varchar as person_id where false)"
@@ -106,11 +101,41 @@ def assign_person_ids(
         first_seen_table
         or "(select null::varchar as person_id, null::timestamp as first_seen where false)"
     )
+    # A cluster made of exactly the records of one previous person keeps that id: it is the
+    # only cluster voting for it and votes for nothing else, so the matching below would
+    # give it that id in its first round. Settling those first keeps the matching (and the
+    # change list) to the few clusters that changed: most of an incremental day.
+    con.execute(f"""
+        create or replace temp table __pid_stable as
+        with prev_sizes as (
+            select person_id, count(*) as n from {prev}
+            where person_id is not null group by person_id
+        ),
+        per_cluster as (
+            select c.cluster_id, count(*) as n, count(p.person_id) as n_prev,
+                   min(p.person_id) as person_id, max(p.person_id) as max_person_id
+            from {clusters_table} as c left join {prev} as p using (record_key)
+            group by c.cluster_id
+        )
+        select c.cluster_id, c.person_id from per_cluster as c
+        join prev_sizes as s using (person_id)
+        where c.n = c.n_prev and c.person_id = c.max_person_id and s.n = c.n
+    """)
+    con.execute(f"""
+        create or replace temp table __pid_open as
+        select record_key, cluster_id from {clusters_table}
+        anti join __pid_stable using (cluster_id)
+    """)
+    con.execute("""
+        create or replace temp table __pid_anchor as
+        select cluster_id, min(record_key) as anchor, count(*) as n_records
+        from __pid_open group by cluster_id
+    """)
     con.execute(f"""
         create or replace temp table __pid_votes as
         select v.*, s.first_seen from (
             select c.cluster_id, p.person_id as old_id, count(*) as n
-            from {clusters_table} as c
+            from __pid_open as c
             join {prev} as p on c.record_key = p.record_key
             where p.person_id is not null
             group by all
@@ -132,21 +157,26 @@ def assign_person_ids(
     con.execute(f"""
         create or replace table {output_table} as
         select c.record_key, c.cluster_id,
-               coalesce(t.person_id, m.person_id) as person_id,
-               t.person_id is not null as is_inherited
+               coalesce(s.person_id, t.person_id, m.person_id) as person_id,
+               s.person_id is not null or t.person_id is not null as is_inherited
         from {clusters_table} as c
+        left join __pid_stable as s using (cluster_id)
         left join __pid_taken as t using (cluster_id)
         left join __pid_minted as m using (cluster_id)
     """)
     _list_changes(con, output_table, prev, changes_table)
-    clusters, inherited = con.execute(
-        "select count(*), (select count(*) from __pid_taken) from __pid_anchor"
-    ).fetchall()[0]
+    clusters, inherited = con.execute(f"""
+        select count(distinct cluster_id),
+               (select count(*) from __pid_taken) + (select count(*) from __pid_stable)
+        from {clusters_table}
+    """).fetchall()[0]
     retired = con.execute(f"""
         select count(distinct person_id) from {prev}
-        where person_id is not null and person_id not in (select person_id from __pid_taken)
+        where person_id is not null
+          and person_id not in (select person_id from __pid_taken)
+          and person_id not in (select person_id from __pid_stable)
     """).fetchall()[0][0]
-    for name in ("anchor", "votes", "taken", "reserved", "minted"):
+    for name in ("anchor", "votes", "taken", "reserved", "minted", "stable", "open"):
         con.execute(f"drop table if exists __pid_{name}")
     stats = PersonIdStats(clusters, inherited, clusters - inherited, retired, rounds)
     logger.info(
@@ -191,14 +221,16 @@ def _list_changes(con: duckdb.DuckDBPyConnection, output: str, prev: str, change
         with flows as (
             select p.person_id as old_person_id, o.person_id as new_person_id,
                    count(*) as n_records, list(o.record_key order by o.record_key) as record_keys
-            from {output} as o join {prev} as p using (record_key)
+            from {output} as o semi join __pid_open as x using (record_key)
+            join {prev} as p using (record_key)
             where p.person_id is not null and p.person_id <> o.person_id
             group by all
         ),
         fresh as (
             select null::varchar as old_person_id, o.person_id as new_person_id,
                    count(*) as n_records, list(o.record_key order by o.record_key) as record_keys
-            from {output} as o left join {prev} as p using (record_key)
+            from {output} as o semi join __pid_open as x using (record_key)
+            left join {prev} as p using (record_key)
             group by o.person_id
             having count(p.person_id) = 0 and not bool_or(o.is_inherited)
         )

@@ -179,6 +179,11 @@ def resolve_identities(
                     "from rule_pairs where kind = 'never_match' and present"
                 )
             with timer("clustering"):
+                previous_components = (
+                    incremental.affected_records(cur, wh, "all_edges")
+                    if stats.link_mode == "incremental"
+                    else None
+                )
                 cluster_stats = cluster_records(
                     cur,
                     splink_cur,
@@ -188,6 +193,8 @@ def resolve_identities(
                     "clusters",
                     "cluster_refused",
                     never_table="never_pairs",
+                    previous_components=previous_components,
+                    components_table="cluster_components",
                 )
                 stats.troubled_clusters = cluster_stats.troubled_components
                 stats.cluster_size_distribution = cluster_stats.size_distribution
@@ -216,6 +223,8 @@ def resolve_identities(
                     "splink_state_pairs",
                     signature,
                     delta_table="delta_keys" if stats.link_mode == "incremental" else None,
+                    components_table="cluster_components",
+                    edges_table="all_edges",
                 )
     finally:
         splink_cur.close()

@@ -11,10 +11,11 @@ import pytest
 
 from dagster_project.identity.incremental import state_threshold
 from dagster_project.identity.resolve import IdentityStats, resolve_identities
+from dagster_project.identity.rules import parse_rules
 from dagster_project.identity.settings import IdentitySettings
 from dagster_project.sources.demo_increment import kept_id_share
 
-from .helpers import crowd, write_records
+from .helpers import crowd, rec, write_records
 
 PEOPLE = 400
 PERSON_RECORDS = (
@@ -225,3 +226,123 @@ def test_state_keeps_a_margin_below_the_threshold() -> None:
     assert 0.69 < state_threshold(0.9) < 0.7  # 2 bits of match weight below 0.9
     assert state_threshold(0.5) == pytest.approx(0.2)
     assert state_threshold(0.99) < 0.99
+
+
+# ---------------------------------------------------------------- carried-over clusters
+
+# Two persons of the demo crowd's size that nothing links on day one: Jan Smit by e-mail,
+# Jan Bakker by mobile number (different surnames, no shared identifier).
+PERSON_A = [
+    rec("ws:9001", fn="jan", ln="smit", email="jan.smit@example.org"),
+    rec("nl:9002", fn="jan", ln="smit", email="jan.smit@example.org"),
+]
+PERSON_B = [
+    rec("lo:9003", fn="jan", ln="bakker", phone="+31687654321"),
+    rec("cs:9004", fn="jan", ln="bakker", phone="+31687654321"),
+]
+# shares the e-mail of A and the mobile of B: one person after all
+BRIDGE = rec("cs:9005", fn="jan", ln="smit", email="jan.smit@example.org", phone="+31687654321")
+# joins A only
+JOINER = rec("lo:9006", fn="jan", ln="smit", email="jan.smit@example.org")
+
+
+def person_of(con: duckdb.DuckDBPyConnection, short: str) -> str:
+    key = rec(short)["record_key"]
+    return con.execute(
+        "select person_id from identity.person_map where record_key = ?", [key]
+    ).fetchall()[0][0]
+
+
+def full_relink_agrees(
+    tmp_path: Path,
+    inc: duckdb.DuckDBPyConnection,
+    model: Path,
+    settings: IdentitySettings,
+    rows: list[dict[str, Any]],
+    **kwargs: Any,
+) -> None:
+    full = duckdb.connect(str(tmp_path / "full.duckdb"))
+    run(full, model, settings, rows, full_relink=True, **kwargs)
+    assert same_person_pairs(inc) == same_person_pairs(full)
+    assert links(inc) == links(full)
+    full.close()
+
+
+def test_new_record_joins_an_existing_person(
+    tmp_path: Path, model: Path, settings: IdentitySettings
+) -> None:
+    con = duckdb.connect(str(tmp_path / "inc.duckdb"))
+    rows = all_rows() + PERSON_A + PERSON_B
+    run(con, model, settings, rows)
+    before = dict(con.execute(PERSON_RECORDS).fetchall())
+    stats = run(con, model, settings, [*rows, JOINER])
+    assert stats.link_mode == "incremental" and stats.new_records == 1
+    after = dict(con.execute(PERSON_RECORDS).fetchall())
+    assert (
+        after[JOINER["record_key"]]
+        == person_of(con, "ws:9001")
+        == before[rec("ws:9001")["record_key"]]
+    )
+    assert all(after[k] == v for k, v in before.items())  # every person kept its id
+    assert stats.id_history == {}  # joining an existing person is no id change
+    full_relink_agrees(tmp_path, con, model, settings, [*rows, JOINER])
+    con.close()
+
+
+def test_new_record_bridging_two_persons_merges_them(
+    tmp_path: Path, model: Path, settings: IdentitySettings
+) -> None:
+    con = duckdb.connect(str(tmp_path / "inc.duckdb"))
+    rows = all_rows() + PERSON_A + PERSON_B
+    run(con, model, settings, rows)
+    a, b = person_of(con, "ws:9001"), person_of(con, "lo:9003")
+    assert a != b
+    stats = run(con, model, settings, [*rows, BRIDGE], run_id="day2")
+    assert stats.link_mode == "incremental"
+    merged = person_of(con, "ws:9001")
+    assert merged in {a, b} and person_of(con, "lo:9003") == person_of(con, "cs:9005") == merged
+    history = con.execute(
+        "select kind, old_person_id, new_person_id from identity.person_id_history "
+        "where run_id = 'day2'"
+    ).fetchall()
+    assert history == [("merge", ({a, b} - {merged}).pop(), merged)]
+    full_relink_agrees(tmp_path, con, model, settings, [*rows, BRIDGE])
+    con.close()
+
+
+def test_never_match_holds_on_an_incremental_day(
+    tmp_path: Path, model: Path, settings: IdentitySettings
+) -> None:
+    con = duckdb.connect(str(tmp_path / "inc.duckdb"))
+    rows = all_rows() + PERSON_A + PERSON_B
+    run(con, model, settings, rows)
+    rules = parse_rules(
+        {"never_match": [[rec("ws:9001")["record_key"], rec("lo:9003")["record_key"]]]}
+    )
+    stats = run(con, model, settings, [*rows, BRIDGE], rules=rules)
+    assert stats.link_mode == "incremental"
+    assert person_of(con, "ws:9001") != person_of(con, "lo:9003")
+    full_relink_agrees(tmp_path, con, model, settings, [*rows, BRIDGE], rules=rules)
+    # the day after, with nothing new, the rule still holds on carried-over clusters
+    stats = run(con, model, settings, [*rows, BRIDGE], rules=rules)
+    assert stats.link_mode == "incremental"
+    assert person_of(con, "ws:9001") != person_of(con, "lo:9003")
+    con.close()
+
+
+def test_carried_over_components_equal_a_full_relink_after_deletes_and_changes(
+    tmp_path: Path, model: Path, settings: IdentitySettings
+) -> None:
+    con = duckdb.connect(str(tmp_path / "inc.duckdb"))
+    rows = all_rows() + PERSON_A + PERSON_B
+    run(con, model, settings, [*rows, BRIDGE])
+    # the bridge goes away again (A and B split) and a record of A changes its e-mail
+    changed = [dict(r) for r in rows]
+    for r in changed:
+        if r["record_key"] == rec("nl:9002")["record_key"]:
+            r["email"] = "someone.else@example.org"
+    stats = run(con, model, settings, changed)
+    assert stats.link_mode == "incremental" and stats.deleted_records == 1
+    assert person_of(con, "ws:9001") != person_of(con, "lo:9003")
+    full_relink_agrees(tmp_path, con, model, settings, changed)
+    con.close()
