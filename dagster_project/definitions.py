@@ -40,17 +40,11 @@ def build_definitions() -> dg.Definitions:
         audience_tables={k.path[-1] for k in audience_keys} | RESERVED_NAMES,
     )
     sources = build_source_assets()
-    # The purge runs after everything but the serving copy (deliveries first send an erased
-    # member's exit).
-    before_purge = [*sources, dbt_models, *identity, *audiences, *exports]
+    # The purge runs after everything that writes person data but the exports: a failed
+    # destination must not hold it back (delivery state is left to the deliveries, see privacy/).
+    before_purge = [*sources, dbt_models, *identity, *audiences]
     privacy = build_privacy_assets(
-        [
-            k
-            for a in before_purge
-            for k in a.keys
-            if k
-            not in {dg.AssetKey(["exports", "serving_copy"]), SPLINK_MODEL}  # SPLINK_MODEL: weekly
-        ]
+        [k for a in before_purge for k in a.keys if k != SPLINK_MODEL]  # SPLINK_MODEL: weekly
     )
     return dg.Definitions(
         assets=[*sources, dbt_models, *identity, *audiences, *exports, *privacy],

@@ -152,10 +152,19 @@ def _deliver_audience(
             )
         return item
     except Exception as exc:  # noqa: BLE001 - recorded per audience, the others still run
-        log.exception("%s/%s: delivery failed", dest.name, audience)
-        return AudienceDelivery(
-            audience, "failed", counts, detail=f"{type(exc).__name__}: {exc}"[:500]
-        )
+        detail = _error_summary(exc)
+        log.error("%s/%s: delivery failed: %s", dest.name, audience, detail)
+        return AudienceDelivery(audience, "failed", counts, detail=detail)
+
+
+def _error_summary(exc: Exception) -> str:
+    """Type and code of a failure, without its text: a database error can quote a member's row."""
+    sqlstate = getattr(exc, "sqlstate", None)
+    if sqlstate:
+        return f"{type(exc).__name__} (SQLSTATE {sqlstate})"
+    if isinstance(exc, OSError | ValueError | KeyError | RuntimeError) and not hasattr(exc, "diag"):
+        return f"{type(exc).__name__}: {exc}"[:500]
+    return type(exc).__name__
 
 
 def delivery_env_summary(dests: list[Destination]) -> dict[str, str]:

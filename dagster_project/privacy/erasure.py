@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 # Schemas rebuilt from the (suppressed) landing files every run: the loader and dbt never write
 # an erased person's rows there, so the daily purge skips them (`cdp forget` does not).
 REBUILT_SCHEMAS: tuple[str, ...] = ("raw", "staging")
+# A destination's delivery state of an erased member is removed by the delivery that sends the
+# member's exit (they left every audience); purging it first would leave them at the destination.
+PENDING_EXIT_SCHEMAS: tuple[str, ...] = ("activation",)
 _ID_COLUMNS = {"source_record_id", "cookie_id", "account_id", "person_record_id", "contact_id"}
 
 
@@ -102,6 +105,12 @@ def resolve_person(
                 [sorted(v["email"]), sorted(v["phone"])],
             ).fetchall()
         }
+    if len(persons) > 1 and not v["person"]:
+        # a family mailbox or a shared landline: erasing all its people needs a decision per person
+        raise ValueError(
+            f"that identifier belongs to {len(persons)} different people (a shared mailbox or "
+            "phone?): find the right one with `cdp export-person` and use --person-id"
+        )
     rows = cur.execute(
         "select record_key, source_record_id, person_id from identity.person_map "
         "where person_id in (select unnest(?))",
@@ -114,12 +123,22 @@ def resolve_person(
     v["id"] |= {r[1] for r in rows if r[1]}
     keys = sorted(v["record"])
     if has_records:
+        # an e-mail or phone other people also use (household) is not theirs to lose: only the
+        # person's own records (by record key and id) are suppressed for it
+        shared = cur.execute(
+            f"""select list(distinct r.email) filter (where r.email is not null),
+                       list(distinct r.phone) filter (where r.phone is not null)
+                from {records} as r join identity.person_map as m using (record_key)
+                where m.person_id not in (select unnest(?))""",
+            [sorted(v["person"])],
+        ).fetchone()
+        shared_emails, shared_phones = set(shared[0] or []), set(shared[1] or [])
         for e, p, a in cur.execute(
             f"select email, phone, account_id from {records} where record_key in (select unnest(?))",
             [keys],
         ).fetchall():
-            v["email"].update([e] if e else [])
-            v["phone"].update([p] if p else [])
+            v["email"].update([e] if e and e not in shared_emails else [])
+            v["phone"].update([p] if p and p not in shared_phones else [])
             v["id"].update([a] if a else [])
     # Orders (and through them order lines) refer to the person's records by id.
     for schema, table in cur.execute(

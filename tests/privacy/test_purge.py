@@ -116,3 +116,28 @@ def test_resolve_expands_one_identifier_to_the_whole_person():
     assert not found and unknown.values["email"] == {"nobody@x.nl"}
     with pytest.raises(ValueError, match="not an e-mail"):
         resolve_person(con, email="nope")
+
+
+def test_a_shared_mailbox_is_not_erased_with_one_of_its_people():
+    con = duckdb.connect()
+    con.execute("""
+        create schema identity;
+        create table identity.person_map (record_key varchar, source varchar,
+            source_record_id varchar, person_id varchar);
+        insert into identity.person_map values
+            ('shop__c:1', 'shop__c', '1', 'P1'), ('news__s:S1', 'news__s', 'S1', 'P1'),
+            ('shop__c:2', 'shop__c', '2', 'P2');
+        create table identity.int_person_records_unioned (record_key varchar, email varchar,
+            phone varchar, account_id varchar);
+        insert into identity.int_person_records_unioned values
+            ('shop__c:1', 'family@x.nl', '+31201234567', '1'),
+            ('news__s:S1', 'mother@x.nl', null, null),
+            ('shop__c:2', 'family@x.nl', '+31201234567', '2');
+    """)
+    with pytest.raises(ValueError, match="belongs to 2 different people"):
+        resolve_person(con, email="family@x.nl")
+    ids, found = resolve_person(con, person_id="P1")
+    assert found
+    assert ids.values["email"] == {"mother@x.nl"}  # the family mailbox stays with P2
+    assert ids.values["phone"] == set()
+    assert ids.values["record"] == {"shop__c:1", "news__s:S1"}
