@@ -186,9 +186,11 @@ def deliver_webhook(
 def dead_letter(dest: Destination, started_at: datetime, run_id: str, record: dict) -> Path:
     """Append one failed batch as a JSON line to <dead_letter>/<timestamp>_<run>.jsonl (fsynced)."""
     folder = dest.dead_letter_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = folder / f"{started_at.strftime('%Y%m%dT%H%M%S')}_{run_id[:8]}.jsonl"
-    with path.open("a", encoding="utf-8") as fh:
+    # owner-only: with `hashed: false` a batch holds e-mail addresses
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as fh:
         fh.write(
             json.dumps({"destination": dest.name, "run_id": run_id, **record}, default=str) + "\n"
         )

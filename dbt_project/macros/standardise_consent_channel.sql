@@ -1,5 +1,6 @@
 {#- A consent channel/purpose as the ledger names it: email, sms, phone, ads or personalisation
-    (lower case; 'e-mail', 'call', 'advertising', 'personalization' and the like are mapped);
+    (lower case; 'e-mail', 'call', 'advertising', 'personalization' and the like are mapped;
+    an ambiguous purpose such as 'marketing' is not guessed);
     anything else is kept lower-cased so the ledger's accepted_values test shows it. -#}
 {% macro standardise_consent_channel(string) -%}
     case {{ cdp.regexp_replace_all("lower(trim(" ~ string ~ "))", "'[^a-z]+'", "''") }}
@@ -14,7 +15,6 @@
         when 'bellen' then 'phone'
         when 'ads' then 'ads'
         when 'advertising' then 'ads'
-        when 'marketing' then 'ads'
         when 'personalisation' then 'personalisation'
         when 'personalization' then 'personalisation'
         else lower(trim({{ string }}))
