@@ -138,6 +138,7 @@ class ExplainContext:
     settings: IdentitySettings
     model_path: Path | None
     masked: bool = True
+    redact_personal: bool = False  # also names, birth dates, addresses (reports kept on disk)
     _linker: Linker | None = None
     _records_ready: bool = False
 
@@ -210,20 +211,31 @@ def explain_context(
     model_path: Path | None,
     settings: IdentitySettings,
     masked: bool = True,
+    redact_personal: bool = False,
 ) -> Iterator[ExplainContext]:
     """Cursors on `con` for one explanation session (work tables in a scratch database)."""
     with scratch_cursors(con) as (_, (cur, splink_cur)):
-        ctx = ExplainContext(cur, splink_cur, catalog, settings, model_path, masked)
+        ctx = ExplainContext(
+            cur, splink_cur, catalog, settings, model_path, masked, redact_personal
+        )
         if not ctx.exists("person_map"):
             raise ExplainError(f"{ctx.table('person_map')} does not exist: run the daily job")
         yield ctx
 
 
-def _mask_value(column: str, value: Any, masked: bool) -> Any:
-    """Mask e-mail- and phone-derived values (by column name) when `masked`."""
+_REDACTED_FIELDS = ("date_of_birth", "birth_year", "street", "house_number", "postcode", "city")
+
+
+def _mask_value(column: str, value: Any, masked: bool, redact: bool = False) -> Any:
+    """Mask e-mail- and phone-derived values (by column name) when `masked`; with `redact`
+    also cut last names to an initial and blank birth dates and addresses (as audience samples)."""
     if not masked or value is None:
         return value
     base = column.removesuffix("_l").removesuffix("_r")
+    if redact and base.startswith("last_name"):
+        return f"{str(value)[:1]}."
+    if redact and base.startswith(_REDACTED_FIELDS):
+        return "***"
     if base == "email":
         return mask_email(str(value))
     if base == "phone":
@@ -264,7 +276,10 @@ def load_records(ctx: ExplainContext, keys: Sequence[str]) -> dict[str, RecordVi
             record_key=row[0],
             person_id=row[1],
             match_rule=row[2],
-            fields={f: _mask_value(f, v, ctx.masked) for f, v in zip(shown, row[3:], strict=True)},
+            fields={
+                f: _mask_value(f, v, ctx.masked, ctx.redact_personal)
+                for f, v in zip(shown, row[3:], strict=True)
+            },
         )
         for row in rows
     }
@@ -338,7 +353,9 @@ def shared_identifiers(ctx: ExplainContext, left: str, right: str) -> list[tuple
             [left, right],
         ).fetchall()
         if value:
-            out.append((rule, str(_mask_value(column, value[0][0], ctx.masked))))
+            out.append(
+                (rule, str(_mask_value(column, value[0][0], ctx.masked, ctx.redact_personal)))
+            )
     return out
 
 
@@ -361,7 +378,7 @@ def score_pair(ctx: ExplainContext, left: str, right: str) -> Score | None:
         record = scored.as_record_list()[0]
     finally:
         scored.drop_table_from_database_and_remove_from_cache()
-    record = {k: _mask_value(k, v, ctx.masked) for k, v in record.items()}
+    record = {k: _mask_value(k, v, ctx.masked, ctx.redact_personal) for k, v in record.items()}
     return Score(
         match_probability=float(record["match_probability"]),
         match_weight=float(record["match_weight"]),

@@ -138,7 +138,8 @@ def write_sample_report(
         int: Persons explained (0: nothing written).
     """
     catalog = con.cursor().execute("select current_database()").fetchall()[0][0]
-    with explain_context(con, catalog, model_path, settings) as ctx:
+    # the report stays on disk and is linked from Dagster: redact more than the operator's CLI
+    with explain_context(con, catalog, model_path, settings, redact_personal=True) as ctx:
         picked = [
             r[0]
             for r in ctx.cur.execute(
@@ -160,7 +161,8 @@ def write_sample_report(
     parts = [
         "# Identity: why these people are linked (sample)",
         "",
-        f"{len(explanations)} persons with Splink links, e-mail and phone masked. "
+        f"{len(explanations)} persons with Splink links; e-mail and phone masked, last names cut "
+        "to an initial, birth dates and addresses blanked. "
         + (f"Waterfall charts of their Splink links: `{html.name}`." if scores else ""),
     ]
     for ex in explanations:

@@ -163,6 +163,15 @@ def test_sample_report_explains_splink_linked_persons_masked(built, tmp_path):
     text = report.read_text()
     assert n == 2 and text.count("person P") == 2
     assert not any(email in text for email in built["emails"].values())
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as ro:
+        dobs = [
+            str(r[0])
+            for r in ro.execute(
+                "select distinct date_of_birth from identity.int_person_records_unioned "
+                "where date_of_birth is not null"
+            ).fetchall()
+        ]
+    assert dobs and not any(dob in text for dob in dobs)  # the report stays on disk: redacted
     assert report.with_suffix(".html").is_file()
 
 
