@@ -21,6 +21,7 @@ from datetime import datetime
 import duckdb
 
 from dagster_project.audiences.compile import quote_literal_sql
+from dagster_project.warehouse import table_columns
 
 logger = logging.getLogger(__name__)
 
@@ -65,15 +66,6 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None)
     return int(row[0]) if row else 0
 
 
-def _person_id_history_columns(con: duckdb.DuckDBPyConnection) -> set[str]:
-    rows = con.execute(
-        "SELECT column_name FROM information_schema.columns "
-        "WHERE table_schema = ? AND table_name = ?",
-        list(PERSON_ID_HISTORY),
-    ).fetchall()
-    return {r[0] for r in rows}
-
-
 def remap_merged_person_ids(
     con: duckdb.DuckDBPyConnection, audience: str, run_id: str, now: datetime
 ) -> tuple[int, int]:
@@ -85,7 +77,7 @@ def remap_merged_person_ids(
     Returns:
         (rows moved, rows closed because the survivor already had an open row).
     """
-    columns = _person_id_history_columns(con)
+    columns = table_columns(con, *PERSON_ID_HISTORY)
     if not {"kind", "old_person_id", "new_person_id"} <= columns:
         return 0, 0
     table = ".".join(PERSON_ID_HISTORY)
