@@ -110,3 +110,24 @@
         ' '
     )
 {%- endmacro %}
+
+
+{#- A 64-bit hash of several columns, for change detection (equal values give equal hashes;
+    nulls and empty strings are told apart, and so are values moved between columns). -#}
+{% macro row_hash(columns) -%}
+    {{ return(adapter.dispatch('row_hash', 'cdp')(columns)) }}
+{%- endmacro %}
+
+{% macro default__row_hash(columns) -%}
+    {#- Spark's xxhash64 skips nulls, so each value is tagged first. -#}
+    xxhash64(
+        {%- for column in columns %}
+        coalesce(concat('v', cast({{ column }} as {{ dbt.type_string() }})), 'n'){{ ',' if not loop.last }}
+        {%- endfor %}
+    )
+{%- endmacro %}
+
+{% macro duckdb__row_hash(columns) -%}
+    {#- hash() is a UBIGINT; drop one bit so it fits the contract's BIGINT -#}
+    cast(hash({{ columns | join(', ') }}) >> 1 as bigint)
+{%- endmacro %}

@@ -137,11 +137,12 @@ def test_consent_withdrawal_removes_the_row(
     assert set(pg_rows(pg_url, table)) == {"p0001"}
 
 
-def test_consent_current_table_wins_over_profile_flags(
+def test_consent_ledger_is_read_when_the_profiles_have_no_flag(
     warehouse: duckdb.DuckDBPyConnection, crm, pg_url: str
 ) -> None:
     dest, table = crm
     set_members(warehouse, "loyal", [1, 2, 5])
+    warehouse.execute("alter table marts.customer_profiles drop column has_email_consent")
     warehouse.execute(
         "create table marts.consent_current as select * from (values "
         "('p0001', 'email', true), ('p0002', 'email', false), ('p0005', 'email', true), "

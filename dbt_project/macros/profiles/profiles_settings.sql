@@ -48,3 +48,13 @@
         else 0
     end
 {%- endmacro %}
+
+
+{% macro contact_hash_columns() -%}
+    {#- The customer_profiles columns covered by contact_hash. Activation reads the same list
+        (dagster_project/exports/state.py CONTACT_HASH_COLUMNS; a test keeps them equal). -#}
+    {{ return([
+        'first_name', 'last_name', 'email', 'phone', 'street', 'house_number', 'postcode',
+        'city', 'country', 'date_of_birth',
+    ]) }}
+{%- endmacro %}

@@ -210,6 +210,10 @@ final as (
         date_of_birth,
         date_of_birth_source,
 
+        ---------- one hash of the contact fields above: activation compares it with what it
+        ---------- delivered instead of hashing every field of every member on each delivery
+        {{ row_hash(contact_hash_columns()) }} as contact_hash,
+
         ---------- household (shared address; never a reason to merge people)
         cast(household_id as {{ dbt.type_string() }}) as household_id,
         cast(household_size as integer) as household_size,
