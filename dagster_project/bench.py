@@ -210,8 +210,7 @@ def run_bench(people: int, runs: int = 3, seed: int = 42, keep: bool = False) ->
     )
     print(
         f"  persons whose records did not change that kept their id: {kept:,} of "
-        f"{unchanged:,} ({ratio(kept, unchanged):.3%}; the others were split or merged by "
-        "evidence the new records brought, e.g. an e-mail now shared by too many names)"
+        f"{unchanged:,} ({ratio(kept, unchanged):.3%})"
     )
     # A forked child starts with its parent's pages, so the two figures overlap; report the max.
     peak = max(peak_self, peak_child)

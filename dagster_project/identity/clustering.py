@@ -24,7 +24,7 @@
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import duckdb
@@ -79,7 +79,10 @@ def _edge_strength(edge: Edge) -> tuple[float, str, str]:
 # Hand-written union-find: SQL connected components cannot honour cannot-link constraints,
 # and only the troubled components (0.2-0.3% of them on the demo data) ever get here.
 def constrained_clusters(
-    nodes: list[Node], edges: list[Edge], incompatible_names: set[frozenset[str]]
+    nodes: list[Node],
+    edges: list[Edge],
+    incompatible_names: set[frozenset[str]],
+    pins: dict[str, str] | None = None,
 ) -> tuple[dict[str, str], list[tuple[Edge, str]]]:
     """Greedy clustering that never puts two contradicting records in one cluster.
 
@@ -87,6 +90,9 @@ def constrained_clusters(
         nodes: Records with their first-name key and single-valued facts.
         edges: Accepted edges among these records.
         incompatible_names: Pairs of first-name keys that cannot be the same person.
+        pins: {record_key: group}: records of one group are united first, whatever the
+            guard says (a person that did not change on an incremental day, see
+            `kept_persons`); others join a group only when compatible with all of it.
 
     Returns:
         tuple: ({record_key: anchor record_key}, [(refused edge, reason)]).
@@ -118,10 +124,19 @@ def constrained_clusters(
         facts[a] |= facts.pop(b)
 
     refused: list[tuple[Edge, str]] = []
+    pinned: dict[str, str] = {}
+    for key, group in (pins or {}).items():
+        if key in parent:
+            first = pinned.setdefault(group, key)
+            if find(first) != find(key):
+                union(find(first), find(key))
     for edge in edges:  # always-match pairs override every guard
         if edge[2] == ALWAYS_MATCH and find(edge[0]) != find(edge[1]):
             union(find(edge[0]), find(edge[1]))
     edges = [e for e in edges if e[2] != ALWAYS_MATCH]
+    # a weak record already united with others (pinned, always-match) is part of a group
+    group_sizes = Counter(find(key) for key in parent)
+    weak = {key for key in weak if group_sizes[find(key)] == 1}
     strong_edges = sorted(
         (e for e in edges if e[0] not in weak and e[1] not in weak), key=_edge_strength
     )
@@ -172,6 +187,8 @@ def cluster_records(
     never_split_table: str = "cluster_never_split",
     previous_components: tuple[str, str] | None = None,
     components_table: str = "cluster_components",
+    pins_table: str | None = None,
+    pin_joined_table: str = "cluster_pin_joined",
 ) -> ClusterStats:
     """Cluster records over accepted edges, guarding against chains and giant clusters.
 
@@ -200,12 +217,19 @@ def cluster_records(
             other component is carried over as it was: no edge enters or leaves it.
         components_table: Table to create: record_key, component_id (the connected
             components before the guard, the next run's `previous_components`).
+        pins_table: (record_key, person_id) of persons that must stay whole (an incremental
+            day's `kept_persons.kept_records`): components holding parts of one are joined,
+            and the guard unites each before it looks at any edge.
+        pin_joined_table: Table to create with `pins_table`: person_id, cluster_ids of
+            the pinned persons whose records today's edges no longer connect.
 
     Returns:
         ClusterStats: Component and cluster counts.
     """
     stats = ClusterStats()
     _connected_components(con, splink_con, records_table, edges_table, previous_components)
+    if pins_table is not None:
+        _join_pinned_components(con, pins_table, pin_joined_table)
     stats.components = con.execute(
         "select count(distinct cluster_id) from __cl_components"
     ).fetchall()[0][0]
@@ -222,7 +246,7 @@ def cluster_records(
     _find_troubled_components(con, records_table, settings, never_split_table)
     stats.troubled_components = con.execute("select count(*) from __cl_troubled").fetchall()[0][0]
     assignments, refused = _recluster_troubled(
-        con, records_table, edges_table, settings, never_split_table
+        con, records_table, edges_table, settings, never_split_table, pins_table
     )
     _table_from_rows(con, "__cl_reassigned", ["record_key", "anchor"], list(assignments.items()))
     con.execute(f"""
@@ -345,6 +369,53 @@ def _connected_components(
     cc.drop_table_from_database_and_remove_from_cache()
 
 
+def _join_pinned_components(
+    con: duckdb.DuckDBPyConnection, pins_table: str, joined_table: str
+) -> None:
+    """Give components holding parts of one pinned person one cluster_id (the smallest).
+
+    Creates `joined_table(person_id)`: the pinned persons whose parts were joined.
+    """
+    con.execute(f"""
+        create or replace table {joined_table} as
+        select k.person_id, list(distinct c.cluster_id) as cluster_ids
+        from __cl_components as c join {pins_table} as k using (record_key)
+        group by k.person_id having count(distinct c.cluster_id) > 1
+    """)
+    spans = con.execute(f"select cluster_ids from {joined_table}").fetchall()
+    if not spans:
+        return
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for (ids,) in spans:  # a few persons whose links fell away today
+        for other in ids[1:]:
+            a, b = sorted((find(ids[0]), find(other)))
+            parent[b] = a
+    _table_from_rows(
+        con, "__cl_pin_join", ["cluster_id", "joined_id"], [(k, find(k)) for k in parent]
+    )
+    con.execute("""
+        create or replace table __cl_components as
+        with relabelled as (
+            select c.record_key, coalesce(j.joined_id, c.cluster_id) as cluster_id
+            from __cl_components as c left join __cl_pin_join as j using (cluster_id)
+        )
+        select record_key, cluster_id, count(*) over (partition by cluster_id) as n
+        from relabelled
+    """)
+    con.execute("drop table if exists __cl_pin_join")
+    logger.info(
+        "clustering: %d persons that did not change kept whole across components", len(spans)
+    )
+
+
 def _table_from_rows(
     con: duckdb.DuckDBPyConnection, name: str, columns: list[str], rows: list[tuple[str, ...]]
 ) -> None:
@@ -407,6 +478,7 @@ def _recluster_troubled(
     edges_table: str,
     settings: IdentitySettings,
     never: str,
+    pins_table: str | None = None,
 ) -> tuple[dict[str, str], list[tuple[Edge, str]]]:
     """Run `constrained_clusters` per troubled component; break up what stays too large."""
     compatible = first_names_compatible_sql(settings, "l", "r")
@@ -467,6 +539,15 @@ def _recluster_troubled(
             where not {compatible}
         """).fetchall()
     }
+    pins: dict[str, str] = {}
+    if pins_table is not None:
+        pins = dict(
+            con.execute(f"""
+                select k.record_key, k.person_id from {pins_table} as k
+                join __cl_components as c using (record_key)
+                semi join __cl_troubled as t using (cluster_id)
+            """).fetchall()
+        )
     assignments: dict[str, str] = {}
     refused: list[tuple[Edge, str]] = []
     for cid, nodes in nodes_by_cluster.items():
@@ -477,7 +558,7 @@ def _recluster_troubled(
                 (e, REASON_OVERSIZE) for e in edges if not (e[3] is None or e[3] >= strict)
             )
             edges = kept
-        labels, cl_refused = constrained_clusters(nodes, edges, incompatible)
+        labels, cl_refused = constrained_clusters(nodes, edges, incompatible, pins)
         refused.extend(cl_refused)
         if cid in oversized and settings.max_cluster_size > 0:
             labels = _break_oversized(labels, edges, settings.max_cluster_size, refused)

@@ -49,6 +49,7 @@ from splink import DuckDBAPI, Linker
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 from dagster_project.identity.outputs import Warehouse
+from dagster_project.identity.prepare import INPUT_HASH
 from dagster_project.identity.settings import IdentitySettings
 
 logger = logging.getLogger(__name__)
@@ -62,10 +63,11 @@ STATE_TABLES = (STATE_RECORDS, STATE_PAIRS, STATE_META)
 STATE_COMPONENTS = "match_components"
 STATE_EDGES = "match_edges"
 # Bump when the fingerprint formula changes: the next run is then a full re-link.
-FINGERPRINT_VERSION = 2
+FINGERPRINT_VERSION = 3
 # Whole-data counts that Splink never reads (the guards read them and run every day anyway);
-# fingerprinting them would mark every 'jan' as changed when one new 'jan' arrives.
-NOT_FINGERPRINTED = frozenset({"record_key", "first_name_freq"})
+# fingerprinting them would mark every 'jan' as changed when one new 'jan' arrives. The input
+# hash is compared on its own (`changed_input`).
+NOT_FINGERPRINTED = frozenset({"record_key", "first_name_freq", INPUT_HASH})
 FULL_RELINK_ENV = "CDP_FULL_RELINK"
 SCORED_COLUMNS = "record_key_l, record_key_r, match_probability, match_weight"
 # Pairs this far (in match weight, bits) below the threshold are kept in the state too, so
@@ -230,6 +232,32 @@ def plan_link(
     return plan
 
 
+def changed_input(
+    cur: duckdb.DuckDBPyConnection,
+    wh: Warehouse,
+    records_table: str,
+    delta_table: str = "delta_keys",
+    output_table: str = "input_delta_keys",
+) -> int:
+    """Create `output_table(record_key)`: new, deleted and input-changed records.
+
+    Unlike `delta_table` (whatever Splink reads changed), a record whose derived columns
+    moved only because other records arrived is not in it.
+
+    Returns:
+        int: Rows of `output_table`.
+    """
+    cur.execute(f"""
+        create or replace table {output_table} as
+        select record_key from {delta_table} where change <> 'changed'
+        union
+        select r.record_key from {records_table} as r
+        join {wh.table(STATE_RECORDS)} as m using (record_key)
+        where r.{INPUT_HASH} is distinct from m.{INPUT_HASH}
+    """)
+    return int(cur.execute(f"select count(*) from {output_table}").fetchall()[0][0])
+
+
 def score_incremental(
     cur: duckdb.DuckDBPyConnection,
     db_api: DuckDBAPI,
@@ -335,6 +363,7 @@ def affected_records(
     edges_table: str,
     delta_table: str = "delta_keys",
     output_table: str = "cluster_affected",
+    extra_table: str | None = None,
 ) -> tuple[str, str] | None:
     """Records whose connected component may differ from the previous run's.
 
@@ -348,6 +377,8 @@ def affected_records(
         edges_table: Today's accepted edges (record_key_l, record_key_r, ...).
         delta_table: From `plan_link` (an incremental plan).
         output_table: Table to create: record_key.
+        extra_table: More records (record_key) whose components must be redone, e.g.
+            those whose input changed (persons no longer pinned, see `kept_persons`).
 
     Returns:
         tuple[str, str] | None: (previous components table, `output_table`) for
@@ -356,6 +387,7 @@ def affected_records(
     if not all(wh.exists(cur, name) for name in (STATE_COMPONENTS, STATE_EDGES)):
         return None
     previous = wh.table(STATE_EDGES)
+    extra_table = extra_table or "(select null::varchar as record_key where false)"
     cur.execute(f"""
         create or replace table {output_table} as
         with added as (
@@ -367,6 +399,7 @@ def affected_records(
             except select record_key_l, record_key_r from {edges_table}
         )
         select record_key from {delta_table}
+        union select record_key from {extra_table}
         union select record_key_l from added union select record_key_r from added
         union select record_key_l from removed union select record_key_r from removed
     """)

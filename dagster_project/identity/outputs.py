@@ -187,7 +187,9 @@ def build_history_and_audit(
     cur.execute("drop table if exists __run_at")
 
 
-def build_outputs(cur: duckdb.DuckDBPyConnection, wh: Warehouse) -> None:
+def build_outputs(
+    cur: duckdb.DuckDBPyConnection, wh: Warehouse, extra_links: str | None = None
+) -> None:
     """Create out_person_map, out_person_links and out_blocked_links in the scratch catalog.
 
     Reads the scratch tables records, clusters, person_ids, all_edges, det_blocked,
@@ -196,14 +198,18 @@ def build_outputs(cur: duckdb.DuckDBPyConnection, wh: Warehouse) -> None:
     Args:
         cur: Cursor on the scratch catalog.
         wh: The warehouse location (for the cookie logins).
+        extra_links: Links to keep besides today's edges (shaped like person_links), e.g.
+            `kept_persons.carried_links`.
     """
-    cur.execute("""
+    extra = f"union all select * from {extra_links}" if extra_links else ""
+    cur.execute(f"""
         create or replace table out_person_links as
         select e.record_key_l, e.record_key_r, e.rule, e.match_probability, e.match_weight
         from all_edges as e
         join clusters as l on l.record_key = e.record_key_l
         join clusters as r on r.record_key = e.record_key_r
         where l.cluster_id = r.cluster_id
+        {extra}
     """)
     cur.execute("""
         create or replace table out_blocked_links as

@@ -47,6 +47,14 @@ PARTICLES = (
 MOBILE_REGEX = r"^\+316|^\+45(2[0-9]|3[01]|4[0-2]|5[0-3]|6[01]|71|81|9[1-3])"
 # A name must be this many times more frequent in the other role to count as swapped.
 SWAP_RATIO = 3
+# Hash of a record's own (trimmed, standardised) input, before anything derived from the
+# whole data set (swapped names, capped blocking keys): tells a record that changed from one
+# whose derived columns moved because other records arrived (see `kept_persons`).
+INPUT_HASH = "input_hash"
+INPUT_COLUMNS = (
+    "account_id", "first_name_key", "first_name_canonical", "last_name_key", "date_of_birth",
+    "birth_year", "email", "phone", "street", "house_number", "postcode", "city", "country",
+)  # fmt: skip
 
 
 def _txt(col: str) -> str:
@@ -85,6 +93,7 @@ def prepare_records(
     birth_year = "try_cast(birth_year as integer)" if has_year else "null::integer"
     cur.execute(f"""
         create or replace table __prep_base as
+        select *, hash({", ".join(INPUT_COLUMNS)}) as {INPUT_HASH} from (
         select
             record_key, source, source_record_id,
             {_txt("account_id")} as account_id,
@@ -101,6 +110,7 @@ def prepare_records(
             lower({_txt("city")}) as city,
             upper({_txt("country")}) as country
         from {source_table}
+        )
     """)
     n, dupes = cur.execute(
         "select count(*), count(*) - count(distinct record_key) from __prep_base"

@@ -34,7 +34,7 @@ from typing import Any
 import duckdb
 from splink import DuckDBAPI
 
-from dagster_project.identity import incremental, splink_model
+from dagster_project.identity import incremental, kept_persons, splink_model
 from dagster_project.identity.clustering import cluster_records
 from dagster_project.identity.deterministic import build_deterministic_links
 from dagster_project.identity.guards import conflict_reason_sql
@@ -90,6 +90,8 @@ class IdentityStats:
         audit: Rows of match_audit per kind.
         id_history: Rows appended to person_id_history per kind (new, merge, split).
         run_id: The run id written to match_audit and person_id_history.
+        kept_persons: Persons none of whose records changed, kept whole (incremental).
+        kept_apart_edges: Edges between two such persons left unused (incremental).
     """
 
     records: int = 0
@@ -118,6 +120,8 @@ class IdentityStats:
     audit: dict[str, int] = field(default_factory=dict)
     id_history: dict[str, int] = field(default_factory=dict)
     run_id: str = ""
+    kept_persons: int = 0
+    kept_apart_edges: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict (e.g. for Dagster metadata)."""
@@ -179,27 +183,45 @@ def resolve_identities(
                     "from rule_pairs where kind = 'never_match' and present"
                 )
             with timer("clustering"):
-                previous_components = (
-                    incremental.affected_records(cur, wh, "all_edges")
-                    if stats.link_mode == "incremental"
-                    else None
-                )
+                daily = stats.link_mode == "incremental"
+                cluster_edges = "all_edges"
+                previous_components = previous = None
+                if daily:  # persons none of whose records changed stay whole (kept_persons)
+                    incremental.changed_input(cur, wh, "records")
+                    previous = previous_person_map(cur, wh)
+                    stats.kept_persons = kept_persons.kept_records(
+                        cur, previous, "records", "input_delta_keys", "never_pairs"
+                    )
+                    stats.kept_apart_edges = kept_persons.drop_edges_between_kept(
+                        cur, "all_edges", "kept_records", "cluster_edges", "kept_apart"
+                    )
+                    cluster_edges = "cluster_edges"
+                    previous_components = incremental.affected_records(
+                        cur, wh, cluster_edges, extra_table="input_delta_keys"
+                    )
                 cluster_stats = cluster_records(
                     cur,
                     splink_cur,
                     "records",
-                    "all_edges",
+                    cluster_edges,
                     settings,
                     "clusters",
                     "cluster_refused",
                     never_table="never_pairs",
                     previous_components=previous_components,
                     components_table="cluster_components",
+                    pins_table="kept_records" if daily else None,
                 )
+                if daily:  # audit the dropped edges; keep yesterday's links inside kept persons
+                    cur.execute("insert into cluster_refused select * from kept_apart")
+                    kept_persons.carried_links(
+                        cur, wh, "kept_records", "clusters", "all_edges",
+                        joined_table="cluster_pin_joined", output_table="carried_links",
+                    )  # fmt: skip
                 stats.troubled_clusters = cluster_stats.troubled_components
                 stats.cluster_size_distribution = cluster_stats.size_distribution
             with timer("person_ids"):
-                previous = previous_person_map(cur, wh)
+                previous = previous if daily else previous_person_map(cur, wh)
                 first_seen = previous_first_seen(cur, wh)
                 pid = assign_person_ids(
                     cur, "clusters", "person_ids", previous, first_seen, "person_id_changes"
@@ -207,7 +229,7 @@ def resolve_identities(
                 stats.inherited_person_ids, stats.new_person_ids = pid.inherited, pid.new
                 stats.retired_person_ids = pid.retired
             with timer("write"):
-                build_outputs(cur, wh)
+                build_outputs(cur, wh, extra_links="carried_links" if daily else None)
                 build_history_and_audit(cur, stats.run_id, settings.max_cluster_size)
                 write_outputs(cur, wh)
                 counts = output_counts(cur)
@@ -224,7 +246,7 @@ def resolve_identities(
                     signature,
                     delta_table="delta_keys" if stats.link_mode == "incremental" else None,
                     components_table="cluster_components",
-                    edges_table="all_edges",
+                    edges_table=cluster_edges,
                 )
     finally:
         splink_cur.close()
