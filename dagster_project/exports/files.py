@@ -19,7 +19,7 @@ import duckdb
 
 from dagster_project.exports.config import Destination
 from dagster_project.exports.hashing import output_columns
-from dagster_project.exports.state import CHANGES
+from dagster_project.exports.state import CHANGES, exit_hex_sql, exit_value_sql
 
 log = logging.getLogger(__name__)
 
@@ -105,15 +105,14 @@ def _queries(dest: Destination, has_category: bool, full: bool) -> dict[str, str
     if dest.platform == "plain":
         exited = f"select {', '.join(keys)} from {CHANGES} where change = 'exited' order by seq"
     else:  # a member whose identifiers changed is removed under the old hashes, added under the new
-        old = ", ".join(
-            f'json_extract_string(old_exit_key, \'$."{c.header}"\') as "{c.header}"'
-            if c.identifier
-            else f'null as "{c.header}"'
-            for c in cols
-        )
+        headers = [c.header for c in cols if c.identifier]
+        values = {h: exit_value_sql("old_exit_key", "old_hex", headers, h) for h in headers}
+        old = ", ".join(f'{values.get(c.header, "null")} as "{c.header}"' for c in cols)
+        moved = " or ".join(f'{v} is distinct from "{h}"' for h, v in values.items()) or "false"
         exited = (
-            f"select {old} from {CHANGES} where change = 'exited' "
-            "or (change = 'updated' and old_exit_key is distinct from exit_key) order by seq"
+            f"select {old} from (select *, {exit_hex_sql('old_exit_key')} as old_hex "
+            f"from {CHANGES} where change in ('exited', 'updated')) "
+            f"where change = 'exited' or ({moved}) order by seq"
         )
     return {"entered": entered, "exited": exited}
 
@@ -136,7 +135,7 @@ def deliver_files(
     stamp = started_at.strftime("%Y%m%dT%H%M%S")
     written: list[WrittenFile] = []
     for change, query in _queries(dest, has_category, full).items():
-        if change != "full" and not con.execute(f"select count(*) from ({query})").fetchone()[0]:
+        if change != "full" and not con.execute(f"select 1 from ({query}) limit 1").fetchall():
             continue
         name = f"{audience}__{change}__{stamp}_{run_id[:8]}.{fmt}"
         target = outbox / name

@@ -31,6 +31,7 @@ CONSENT = "marts.consent_current"
 CHANGES = "_activation_changes"
 # The profile columns dbt hashes into customer_profiles.contact_hash (macro
 # contact_hash_columns; tests/exports/test_contact_hash.py keeps the two lists equal).
+EXIT_KEY_PREFIX = "b1:"
 CONTACT_HASH = "contact_hash"
 CONTACT_HASH_COLUMNS = frozenset(
     {"first_name", "last_name", "email", "phone", "street", "house_number", "postcode", "city",
@@ -97,7 +98,42 @@ def _is_base_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> b
     )
 
 
-def consent_condition(con: duckdb.DuckDBPyConnection, channel: str) -> str:
+def exit_key_sql(headers: list[str]) -> str:
+    """SQL packing the hashed identifiers (SHA-256 hex columns `headers`) into one short string.
+
+    'b1:' + base64 of the raw 32-byte digests in `headers` order (32 zero bytes for a null):
+    about half the size of JSON with hex values, and the delta statement reads the stored key
+    of every delivered member.
+    """
+    parts = " || ".join(f"coalesce(unhex(\"{h}\"), unhex(repeat('0', 64)))" for h in headers)
+    return f"'{EXIT_KEY_PREFIX}' || to_base64({parts})"
+
+
+def exit_hex_sql(key: str) -> str:
+    """SQL: the packed digests of an `exit_key_sql` key as one hex string (null for older JSON keys)."""
+    start = len(EXIT_KEY_PREFIX) + 1
+    return f"case when starts_with({key}, '{EXIT_KEY_PREFIX}') then hex(from_base64(substr({key}, {start}))) end"
+
+
+def exit_value_sql(key: str, hex_column: str, headers: list[str], header: str) -> str:
+    """SQL reading one hashed identifier back from an exit key.
+
+    Args:
+        key: The exit key column (an `exit_key_sql` value, or JSON written by older versions).
+        hex_column: A column holding `exit_hex_sql(key)`, computed once per row.
+        headers: The identifier headers, in the order the key was packed.
+        header: The one to read.
+    """
+    i = headers.index(header)
+    return (
+        f"case when {hex_column} is null then json_extract_string({key}, '$.\"{header}\"') "
+        f"else nullif(lower(substr({hex_column}, {64 * i + 1}, 64)), repeat('0', 64)) end"
+    )
+
+
+def consent_condition(
+    con: duckdb.DuckDBPyConnection, channel: str, profile_columns: set[str] | None = None
+) -> str:
     """SQL condition on `m.person_id` / `p.*` that holds only for people with the channel's consent.
 
     Reads the profile's `has_<channel>_consent` flag when the profiles have it: dbt derives it
@@ -111,7 +147,9 @@ def consent_condition(con: duckdb.DuckDBPyConnection, channel: str) -> str:
     if channel == "none":
         return "true"
     flag = f"has_{channel}_consent"
-    if flag in table_columns(con, "marts", "customer_profiles"):
+    if profile_columns is None:
+        profile_columns = table_columns(con, "marts", "customer_profiles")
+    if flag in profile_columns:
         return f"coalesce(p.{flag}, false)"
     if table_exists(con, "marts", "consent_current"):
         return (
@@ -148,7 +186,10 @@ def compute_changes(
     missing = sorted(set(dest.fields) - profile_columns)
     if missing:
         raise ValueError(f"destination {dest.name!r}: {PROFILES} has no columns {missing}")
-    category = "cast(category as varchar)" if audience_has_category(con, audience) else "''"
+    has_category = audience_has_category(con, audience)
+    category = "cast(category as varchar)" if has_category else "''"
+    # without categories every key's category is '': joining on it costs a string compare
+    same_category = "and c.category = s.category" if has_category else ""
     signature = f"{dest.platform}:{','.join(dest.fields)}"
     if CONTACT_HASH in profile_columns and set(dest.fields) <= CONTACT_HASH_COLUMNS:
         # dbt hashed these fields once per profile: one BIGINT read instead of every field. A
@@ -156,15 +197,11 @@ def compute_changes(
         payload = f"p.{CONTACT_HASH}"
     else:
         payload = ", ".join(f"coalesce(cast(p.\"{f}\" as varchar), '')" for f in dest.fields)
-    consent = consent_condition(con, dest.consent)
+    consent = consent_condition(con, dest.consent, profile_columns)
     cols = output_columns(dest.platform, dest.fields, alias="p")
     select_cols = ", ".join(f'{c.sql} as "{c.header}"' for c in cols)
     identifiers = [c for c in cols if c.identifier]
-    exit_key = (
-        "json_object(" + ", ".join(f"'{c.header}', \"{c.header}\"" for c in identifiers) + ")"
-        if identifiers
-        else "null"
-    )
+    exit_key = exit_key_sql([c.header for c in identifiers]) if identifiers else "null"
     keep = "true" if full else "change <> 'unchanged'"
     # A delta fetches the few changed rows' fields and old exit keys again by rowid (stable
     # within the statement): a rowid filter in the scan, about 3x cheaper for the profiles than
@@ -217,7 +254,7 @@ def compute_changes(
                         else 'unchanged' end as change,
                    c.payload_hash, c.prow, s.srow  -- NULL for exited / entered rows
             from cur c full outer join st s
-              on c.person_id = s.person_id and c.category = s.category
+              on c.person_id = s.person_id {same_category}
         ), shaped as (
             select d.* exclude (prow, srow),
                    {"s2.exit_key" if identifiers else "null"} as old_exit_key, {select_cols}

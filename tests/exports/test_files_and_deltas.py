@@ -12,7 +12,7 @@ import pytest
 
 from dagster_project.exports import files as files_module
 from dagster_project.exports.deliver import deliver_destination
-from dagster_project.exports.state import LOG_TABLE, STATE_TABLE
+from dagster_project.exports.state import LOG_TABLE, STATE_TABLE, exit_hex_sql, exit_value_sql
 
 from .helpers import destination, set_members
 
@@ -210,6 +210,43 @@ def test_google_exit_file_uses_the_hashes_that_were_uploaded(
             "Country": "",
         }
     ]
+
+
+def test_exit_keys_stored_as_json_by_an_older_version_still_work(
+    warehouse: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    dest = destination(
+        fields=["email", "first_name", "country"],
+        consent="ads",
+        options={"platform": "google", "outbox": str(out)},
+    )
+    set_members(warehouse, "loyal", [1, 2, 3])
+    deliver_destination(warehouse, dest, run_id="r1")
+    key = warehouse.execute(f"select exit_key from {STATE_TABLE} limit 1").fetchall()[0][0]
+    assert key.startswith("b1:") and len(key) < 100  # two digests, packed
+    headers = ["Email", "First Name"]
+    values = {h: exit_value_sql("exit_key", exit_hex_sql("exit_key"), headers, h) for h in headers}
+    warehouse.execute(  # the state as the JSON-keyed version wrote it
+        f"update {STATE_TABLE} set exit_key = json_object('Email', {values['Email']}, "
+        f"'First Name', {values['First Name']})"
+    )
+    set_members(warehouse, "loyal", [1, 3])  # 2 leaves
+    warehouse.execute(  # 3 changes first name, 1 changes country (not an identifier)
+        "update marts.customer_profiles set first_name = case person_id when 'p0003' then 'Drie' "
+        "else first_name end, country = case person_id when 'p0001' then 'BE' else country end"
+    )
+    result = deliver_destination(warehouse, dest, run_id="r2")
+    assert (result.totals()["updated"], result.totals()["exited"]) == (2, 1)
+    (exited,) = [read_csv(p) for p in outbox_files(out, "exited")]
+    sha = lambda v: hashlib.sha256(v.encode()).hexdigest()  # noqa: E731
+    assert sorted(exited, key=lambda r: r["Email"]) == sorted(
+        [
+            {"Email": sha("person2@gmail.com"), "First Name": sha("first2"), "Country": ""},
+            {"Email": sha("person3@gmail.com"), "First Name": sha("first3"), "Country": ""},
+        ],
+        key=lambda r: r["Email"],
+    )
 
 
 @pytest.mark.parametrize("profiles", ["table", "view"])
