@@ -10,6 +10,7 @@ import duckdb as duckdb_lib
 from dagster_duckdb import DuckDBResource
 
 from dagster_project.identity import explain_report, training
+from dagster_project.identity.outputs import COOKIE_SOURCE
 from dagster_project.identity.resolve import resolve_identities
 from dagster_project.identity.settings import IdentitySettings
 from dagster_project.settings import get_paths
@@ -21,6 +22,20 @@ SPLINK_MODEL = dg.AssetKey(["identity", "splink_model"])
 INPUT_MODELS = ("int_person_records_unioned", "int_cookie_logins")
 # Persons in the explain report written by every person_map run (0: no report).
 EXPLAIN_SAMPLE_ENV = "CDP_EXPLAIN_SAMPLE_PERSONS"
+
+
+# The ten largest people: top-N on cluster_size (one pass), then only their rows.
+LARGEST_PEOPLE_SQL = f"""
+    with top as (
+        select distinct person_id, cluster_size from identity.person_map
+        where source <> '{COOKIE_SOURCE}'
+        order by cluster_size desc, person_id limit 10
+    )
+    select m.person_id, any_value(t.cluster_size) as records,
+           string_agg(distinct m.source, ', ' order by m.source) as sources
+    from identity.person_map as m join top as t using (person_id)
+    group by m.person_id order by records desc, m.person_id
+"""
 
 
 class IdentityConfig(dg.Config):
@@ -124,11 +139,10 @@ def build_identity_assets(dbt_models: dg.AssetsDefinition) -> list[dg.AssetsDefi
                 full_relink=config.full_relink,
                 run_id=context.run.run_id,
             )
-            preview = con.execute(
-                "select person_id, count(*) as records, string_agg(distinct source, ', ') as sources "
-                "from identity.person_map group by 1 order by records desc, person_id limit 10"
-            ).df()
-            explain_report = _explain_sample(con, model_path, paths.data_dir, settings)
+            preview = con.execute(LARGEST_PEOPLE_SQL).df()
+            explain_report = _explain_sample(
+                con, model_path, paths.data_dir, settings, refresh=stats.link_mode == "full"
+            )
         context.log.info(
             f"{stats.records:,} records + {stats.cookies:,} cookies -> {stats.persons:,} people "
             f"(model {version.version if version else 'none'})"
@@ -178,13 +192,23 @@ def build_identity_assets(dbt_models: dg.AssetsDefinition) -> list[dg.AssetsDefi
 
 
 def _explain_sample(
-    con: duckdb_lib.DuckDBPyConnection, model_path: Path, data_dir: Path, settings: IdentitySettings
+    con: duckdb_lib.DuckDBPyConnection,
+    model_path: Path,
+    data_dir: Path,
+    settings: IdentitySettings,
+    refresh: bool = True,
 ) -> Path | None:
-    """Write the explain report of a few Splink-linked persons; None (and a warning) on failure."""
+    """Write the explain report of a few Splink-linked persons; None (and a warning) on failure.
+
+    With `refresh` False (an incremental day) an existing report is kept: it is rewritten by
+    every full re-link, and it is only a sample (`cdp explain` explains any person today).
+    """
     out = data_dir / "reports" / "identity_explain_sample.md"
     persons = int(os.environ.get(EXPLAIN_SAMPLE_ENV, "3") or 0)
     if persons <= 0:
         return None
+    if not refresh and out.is_file():
+        return out
     started = time.perf_counter()
     try:
         n = explain_report.write_sample_report(con, model_path, out, settings, persons=persons)

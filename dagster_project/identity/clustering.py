@@ -286,7 +286,7 @@ def cluster_records(
         create or replace table {components_table} as
         select record_key, cluster_id as component_id from __cl_components
     """)
-    for name in ("components", "troubled", "reassigned"):
+    for name in ("components", "troubled", "reassigned", "redo"):
         con.execute(f"drop table if exists __cl_{name}")
     logger.info(
         "clustering: %d components, %d troubled, %d edges refused, %d clusters, sizes %s",
@@ -364,7 +364,7 @@ def _connected_components(
             con.execute("select count(*) from __cl_redo_nodes").fetchall()[0][0],
             con.execute("select count(*) from __cl_components").fetchall()[0][0],
         )
-        for name in ("redo", "redo_nodes", "redo_edges"):
+        for name in ("redo_nodes", "redo_edges"):  # __cl_redo: until the pins are joined
             con.execute(f"drop table if exists __cl_{name}")
     cc.drop_table_from_database_and_remove_from_cache()
 
@@ -374,12 +374,22 @@ def _join_pinned_components(
 ) -> None:
     """Give components holding parts of one pinned person one cluster_id (the smallest).
 
-    Creates `joined_table(person_id)`: the pinned persons whose parts were joined.
+    Creates `joined_table(person_id)`: the pinned persons whose parts were joined. On an
+    incremental day only persons with a record in a redone component can be in parts (a
+    carried-over component holds its persons whole, as yesterday).
     """
+    pins = pins_table
+    redo = con.execute(
+        "select count(*) from duckdb_tables() where table_name = '__cl_redo' "
+        "and database_name = current_database()"
+    ).fetchall()[0][0]
+    if redo:
+        pins = f"""(select * from {pins_table} where person_id in (
+            select person_id from {pins_table} semi join __cl_redo using (record_key)))"""
     con.execute(f"""
         create or replace table {joined_table} as
         select k.person_id, list(distinct c.cluster_id) as cluster_ids
-        from __cl_components as c join {pins_table} as k using (record_key)
+        from __cl_components as c join {pins} as k using (record_key)
         group by k.person_id having count(distinct c.cluster_id) > 1
     """)
     spans = con.execute(f"select cluster_ids from {joined_table}").fetchall()

@@ -116,15 +116,20 @@ def drop_edges_between_kept(
         f"e.rule <> '{ALWAYS_MATCH}' and l.person_id is not null and r.person_id is not null "
         "and l.person_id <> r.person_id"
     )
-    cur.execute(
-        f"create or replace table {output_table} as select e.* {between} where not ({apart})"
-    )
     cur.execute(f"""
         create or replace table {dropped_table} as
         select e.record_key_l, e.record_key_r, e.rule, '{REASON_KEPT_APART}' as reason
         {between} where {apart}
     """)
-    return int(cur.execute(f"select count(*) from {dropped_table}").fetchall()[0][0])
+    dropped = int(cur.execute(f"select count(*) from {dropped_table}").fetchall()[0][0])
+    # usually none: then clustering reads the edges as they are, without a copy
+    cur.execute(
+        f"create or replace view {output_table} as select * from {edges_table}"
+        if not dropped
+        else f"create or replace table {output_table} as select * from {edges_table} "
+        f"anti join {dropped_table} using (record_key_l, record_key_r)"
+    )
+    return dropped
 
 
 def carried_links(
