@@ -18,20 +18,20 @@ A run is incremental when the model was reused, the state exists and was produce
 same model and threshold, and new + changed + deleted records are at most
 `incremental_max_share` of the previous records. It then scores the new and changed
 records among themselves (Splink's `predict_within`) and against the unchanged ones
-(`predict_between`), re-scores yesterday's stored pairs between unchanged records and
-drops every pair touching a changed or deleted record. Anything else is a full re-link
-(also on request: `CDP_FULL_RELINK=1` or the asset's `full_relink` config, e.g. weekly).
+(`predict_between`), keeps yesterday's stored pairs between unchanged records and drops
+every pair touching a changed or deleted record. Anything else is a full re-link (also on
+request: `CDP_FULL_RELINK=1` or the asset's `full_relink` config; weekly by schedule).
 
 Term frequencies shift as data grows: one more 'jansen' makes every 'jansen' pair a
-little weaker. Every pair an incremental day keeps is therefore re-scored (Splink
-`predict` over the registered stored pairs) with term-frequency tables of today's full
-records, exactly as a full re-link scores it. What a full re-link could find and an
-incremental day cannot is a pair between unchanged records that was more than
-`STATE_MARGIN_BITS` below the threshold when last scored and rose above it through
-frequency drift alone: a day of 1% new records moves a weight by hundredths of a bit, so
-the two agree exactly in practice (the test checks it; at 1M people the clusters of an
-incremental day and of a full re-link were identical), and the weekly full re-link bounds
-any drift.
+little weaker. A kept pair that touches a person with a new or changed record is
+re-scored (Splink `predict` over the registered stored pairs) with term-frequency tables
+of today's full records, exactly as a full re-link scores it. A pair between two records
+of persons that did not change keeps its stored score: those persons are pinned until
+the next full re-link anyway (`kept_persons`), which re-scores every pair and applies
+the drift (a day of 1% new records moves a weight by hundredths of a bit at 1M people).
+What a full re-link could also find is a pair between unchanged records that was more
+than `STATE_MARGIN_BITS` below the threshold when last scored and rose above it through
+frequency drift alone; the weekly full re-link bounds that too.
 """
 
 from __future__ import annotations
@@ -267,6 +267,7 @@ def score_incremental(
     threshold: float,
     delta_table: str = "delta_keys",
     output_table: str = "splink_state_pairs",
+    kept_table: str | None = None,
 ) -> tuple[int, int]:
     """Score new/changed records against each other and the unchanged ones; re-score old pairs.
 
@@ -282,6 +283,9 @@ def score_incremental(
         threshold: Minimum match probability (`state_threshold` of the match threshold).
         delta_table: From `plan_link`.
         output_table: Table to create.
+        kept_table: Records of persons that did not change (`kept_persons.kept_records`): a
+            stored pair between two of them keeps its stored score (their clustering is
+            pinned until the full re-link, which re-scores it); None re-scores every pair.
 
     Returns:
         tuple[int, int]: (previous pairs re-scored, pairs found through new/changed records),
@@ -295,17 +299,24 @@ def score_incremental(
         create or replace table inc_stable_records as
         select r.* from {records_table} as r anti join {delta_table} as d using (record_key)
     """)
-    # Splink's blocked-pairs shape: the kept pairs are scored as if blocking had found them
+    kept = f"(select record_key from {kept_table})" if kept_table else None
+    carried = f"p.record_key_l in {kept} and p.record_key_r in {kept}" if kept else "false"
     cur.execute(f"""
-        create or replace table inc_kept_pairs as
-        select '0' as match_key, p.record_key_l as join_key_l, p.record_key_r as join_key_r
+        create or replace table inc_stored_pairs as
+        select p.*, {carried} as carried
         from {wh.table(STATE_PAIRS)} as p
         where not exists (select 1 from {delta_table} as d where d.record_key = p.record_key_l)
           and not exists (select 1 from {delta_table} as d where d.record_key = p.record_key_r)
     """)
+    # Splink's blocked-pairs shape: the kept pairs are scored as if blocking had found them
+    cur.execute("""
+        create or replace table inc_kept_pairs as
+        select '0' as match_key, record_key_l as join_key_l, record_key_r as join_key_r
+        from inc_stored_pairs where not carried
+    """)
     cur.execute(
-        f"create or replace table {output_table} (record_key_l varchar, record_key_r varchar, "
-        "match_probability double, match_weight double)"
+        f"create or replace table {output_table} as select {SCORED_COLUMNS} "
+        "from inc_stored_pairs where carried"
     )
     for column in linker._settings_obj._term_frequency_columns:
         # today's term frequencies, as a full predict computes them (predict_within and
@@ -328,7 +339,7 @@ def score_incremental(
         """)
         frame.drop_table_from_database_and_remove_from_cache()
     total = cur.execute(f"select count(*) from {output_table}").fetchall()[0][0]
-    for name in ("inc_delta_records", "inc_stable_records", "inc_kept_pairs"):
+    for name in ("inc_delta_records", "inc_stable_records", "inc_kept_pairs", "inc_stored_pairs"):
         cur.execute(f"drop table if exists {name}")
     return int(kept), int(total - kept)
 

@@ -37,6 +37,16 @@ REASON_KEPT_APART = "kept_apart_until_full_relink"
 ALWAYS_MATCH = "always_match"
 
 
+def never_match_keys(
+    cur: duckdb.DuckDBPyConnection, pairs: tuple[tuple[str, str], ...], output_table: str
+) -> None:
+    """Create `output_table(record_key)`: every record named in a never-match pair."""
+    cur.execute(f"create or replace table {output_table} (record_key varchar)")
+    keys = sorted({key for pair in pairs for key in pair})
+    if keys:
+        cur.executemany(f"insert into {output_table} values (?)", [[k] for k in keys])
+
+
 def kept_records(
     cur: duckdb.DuckDBPyConnection,
     previous_map: str | None,
@@ -54,7 +64,7 @@ def kept_records(
         records_table: Today's prepared records.
         changed_table: Records (record_key) new, deleted or with changed input since the
             previous run.
-        never_table: Never-match pairs (record_key_l, record_key_r) present today, or None.
+        never_table: Records (record_key) named in a never-match pair, or None.
         output_table: Table to create.
 
     Returns:
@@ -66,8 +76,7 @@ def kept_records(
         )
         return 0
     never = (
-        f"select record_key_l as record_key from {never_table} "
-        f"union all select record_key_r from {never_table}"
+        f"select record_key from {never_table}"
         if never_table
         else "select null::varchar as record_key where false"
     )

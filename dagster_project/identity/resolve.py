@@ -174,6 +174,14 @@ def resolve_identities(
                 build_deterministic_links(cur, "records", settings, "det_edges", "det_blocked")
             with timer("plan"):
                 plan = _plan_link(cur, wh, model_path, settings, retrain, full_relink, stats)
+                previous = None
+                if plan.incremental:  # persons none of whose records changed (kept_persons)
+                    incremental.changed_input(cur, wh, "records")
+                    previous = previous_person_map(cur, wh)
+                    kept_persons.never_match_keys(cur, rules.never_match, "rule_never_keys")
+                    stats.kept_persons = kept_persons.kept_records(
+                        cur, previous, "records", "input_delta_keys", "rule_never_keys"
+                    )
             with timer("splink"):
                 _splink_edges(cur, splink_cur, model_path, settings, retrain, stats, wh, plan)
             with timer("rules"):
@@ -185,13 +193,8 @@ def resolve_identities(
             with timer("clustering"):
                 daily = stats.link_mode == "incremental"
                 cluster_edges = "all_edges"
-                previous_components = previous = None
-                if daily:  # persons none of whose records changed stay whole (kept_persons)
-                    incremental.changed_input(cur, wh, "records")
-                    previous = previous_person_map(cur, wh)
-                    stats.kept_persons = kept_persons.kept_records(
-                        cur, previous, "records", "input_delta_keys", "never_pairs"
-                    )
+                previous_components = None
+                if daily:  # kept persons stay whole; edges between two of them are set aside
                     stats.kept_apart_edges = kept_persons.drop_edges_between_kept(
                         cur, "all_edges", "kept_records", "cluster_edges", "kept_apart"
                     )
@@ -385,7 +388,7 @@ def _splink_edges(
         stored = incremental.state_threshold(settings.match_threshold)
         if plan.incremental and not stats.model_trained:
             stats.kept_pairs, stats.rescored_pairs = incremental.score_incremental(
-                cur, db_api, linker, wh, "records", stored
+                cur, db_api, linker, wh, "records", stored, kept_table="kept_records"
             )
         else:
             if plan.incremental:  # the saved model did not fit the declared one: retrained
