@@ -177,6 +177,8 @@ def build_identity_assets(dbt_models: dg.AssetsDefinition) -> list[dg.AssetsDefi
                 "link_mode": stats.link_mode,
                 "link_mode_reason": stats.link_mode_reason,
                 "rescored_records": stats.new_records + stats.changed_records,
+                "kept_persons": stats.kept_persons,
+                "kept_apart_edges": stats.kept_apart_edges,
                 "model_trained": trained is not None or stats.model_trained,
                 "cluster_size_distribution": dg.MetadataValue.json(
                     {str(k): v for k, v in stats.cluster_size_distribution.items()}

@@ -20,6 +20,9 @@ On an incremental day:
    records join it only when compatible.
 4. `carried_links`: when today's edges no longer connect a kept person, yesterday's links
    inside it stay in person_links, so every person can still be explained.
+5. `incremental.score_incremental(kept_table=...)`: a stored pair between two kept records
+   keeps its stored score (the full re-link re-scores it with the term frequencies of the
+   day); pairs touching any other person are re-scored exactly as a full re-link would.
 """
 
 from __future__ import annotations
