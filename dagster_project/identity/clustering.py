@@ -19,6 +19,9 @@
    components that gained or lost a record or an edge; the others are carried over. Steps 2
    and 3 still look at every component (cheap SQL, and the few troubled ones in Python),
    because the guard reads whole-data name frequencies that shift a little every day.
+5. Also on an incremental day, `pins_table` lists the persons that did not change
+   (`kept_persons`): components holding parts of one are joined, and step 2 unites each
+   before any edge, so only new evidence about their own records can change them.
 """
 
 from __future__ import annotations
