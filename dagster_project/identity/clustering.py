@@ -10,8 +10,8 @@
    `max_cluster_size`, are re-clustered in Python by `constrained_clusters`: edges are
    taken strongest first, never merging groups that contradict each other; records with
    no or only an initial first name join only when every group they link to is mutually
-   compatible, else they stay alone. Only the few troubled components go through
-   Python, so the loop stays small.
+   compatible, else they stay alone (`constrained.py`). Only the few troubled components
+   go through Python, so the loop stays small.
 3. Rules from config/identity.yml: a never-match pair in one component makes it troubled and
    is a cannot-link constraint of the re-clustering; always-match edges are merged first,
    without the compatibility check (they override the guards).
@@ -27,7 +27,7 @@
 from __future__ import annotations
 
 import logging
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 import duckdb
@@ -35,22 +35,18 @@ import pandas as pd
 from splink import DuckDBAPI
 from splink.clustering import cluster_pairwise_predictions_at_threshold
 
-from dagster_project.identity.deterministic import IDENTIFIER_RULES
+from dagster_project.identity.constrained import (
+    Edge,
+    Node,
+    UnionFind,
+    constrained_clusters,
+)
 from dagster_project.identity.guards import first_names_compatible_sql
 from dagster_project.identity.settings import IdentitySettings
 
 logger = logging.getLogger(__name__)
 
-REASON_CONFLICT = "cluster_conflict"
-REASON_AMBIGUOUS = "ambiguous_weak_record"
 REASON_OVERSIZE = "cluster_too_large"
-ALWAYS_MATCH = "always_match"
-
-# Node: (record_key, first_name_key or None, facts). A fact is 'kind=value' for something a
-# person has only one of (date of birth, mobile number): two values of a kind contradict.
-Node = tuple[str, str | None, frozenset[str]]
-# Edge: (record_key_l, record_key_r, rule, match_probability or None)
-Edge = tuple[str, str, str, float | None]
 
 
 @dataclass
@@ -70,111 +66,6 @@ class ClusterStats:
     refused_edges: int = 0
     clusters: int = 0
     size_distribution: dict[int, int] = field(default_factory=dict)
-
-
-def _edge_strength(edge: Edge) -> tuple[float, str, str]:
-    """Sort key: always_match < account < email < phone < Splink by falling probability."""
-    ranks = {rule: i for i, (rule, _) in enumerate(IDENTIFIER_RULES)} | {ALWAYS_MATCH: -1}
-    rank = ranks.get(edge[2], len(ranks) + 1 - (edge[3] or 0.0))
-    return (rank, edge[0], edge[1])
-
-
-# Hand-written union-find: SQL connected components cannot honour cannot-link constraints,
-# and only the troubled components (0.2-0.3% of them on the demo data) ever get here.
-def constrained_clusters(
-    nodes: list[Node],
-    edges: list[Edge],
-    incompatible_names: set[frozenset[str]],
-    pins: dict[str, str] | None = None,
-) -> tuple[dict[str, str], list[tuple[Edge, str]]]:
-    """Greedy clustering that never puts two contradicting records in one cluster.
-
-    Args:
-        nodes: Records with their first-name key and single-valued facts.
-        edges: Accepted edges among these records.
-        incompatible_names: Pairs of first-name keys that cannot be the same person.
-        pins: {record_key: group}: records of one group are united first, whatever the
-            guard says (a person that did not change on an incremental day, see
-            `kept_persons`); others join a group only when compatible with all of it.
-
-    Returns:
-        tuple: ({record_key: anchor record_key}, [(refused edge, reason)]).
-    """
-    parent = {key: key for key, _, _ in nodes}
-    names = {key: ({fn} if fn else set()) for key, fn, _ in nodes}
-    facts = {key: set(node_facts) for key, _, node_facts in nodes}
-    weak = {key for key, fn, _ in nodes if not fn or len(fn) <= 1}
-    # An initial is a "weak" name but still contradicts other names, e.g. 'p' vs 'sophia'.
-
-    def find(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    def compatible(a: str, b: str) -> bool:
-        if any(
-            x != y and x.split("=", 1)[0] == y.split("=", 1)[0] for x in facts[a] for y in facts[b]
-        ):
-            return False
-        return not any(frozenset((x, y)) in incompatible_names for x in names[a] for y in names[b])
-
-    def union(a: str, b: str) -> None:
-        if a > b:
-            a, b = b, a
-        parent[b] = a
-        names[a] |= names.pop(b)
-        facts[a] |= facts.pop(b)
-
-    refused: list[tuple[Edge, str]] = []
-    pinned: dict[str, str] = {}
-    for key, group in (pins or {}).items():
-        if key in parent:
-            first = pinned.setdefault(group, key)
-            if find(first) != find(key):
-                union(find(first), find(key))
-    for edge in edges:  # always-match pairs override every guard
-        if edge[2] == ALWAYS_MATCH and find(edge[0]) != find(edge[1]):
-            union(find(edge[0]), find(edge[1]))
-    edges = [e for e in edges if e[2] != ALWAYS_MATCH]
-    # a weak record already united with others (pinned, always-match) is part of a group
-    group_sizes = Counter(find(key) for key in parent)
-    weak = {key for key in weak if group_sizes[find(key)] == 1}
-    strong_edges = sorted(
-        (e for e in edges if e[0] not in weak and e[1] not in weak), key=_edge_strength
-    )
-    weak_edges = sorted((e for e in edges if e[0] in weak or e[1] in weak), key=_edge_strength)
-    for edge in strong_edges:
-        a, b = find(edge[0]), find(edge[1])
-        if a == b:
-            continue
-        if compatible(a, b):
-            union(a, b)
-        else:
-            refused.append((edge, REASON_CONFLICT))
-    # A weak record linking to groups that contradict each other cannot be placed.
-    reach: dict[str, set[str]] = defaultdict(set)
-    for l_key, r_key, _, _ in weak_edges:
-        for w, other in ((l_key, r_key), (r_key, l_key)):
-            if w in weak and other not in weak and compatible(w, find(other)):
-                reach[w].add(find(other))
-    ambiguous = {
-        w
-        for w, groups in reach.items()
-        if any(not compatible(x, y) for x in groups for y in groups if x < y)
-    }
-    for edge in weak_edges:
-        if edge[0] in ambiguous or edge[1] in ambiguous:
-            refused.append((edge, REASON_AMBIGUOUS))
-            continue
-        a, b = find(edge[0]), find(edge[1])
-        if a == b:
-            continue
-        if compatible(a, b):
-            union(a, b)
-        else:
-            refused.append((edge, REASON_CONFLICT))
-    return {key: find(key) for key in parent}, refused
 
 
 def cluster_records(
@@ -398,21 +289,15 @@ def _join_pinned_components(
     spans = con.execute(f"select cluster_ids from {joined_table}").fetchall()
     if not spans:
         return
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    sets = UnionFind()
     for (ids,) in spans:  # a few persons whose links fell away today
         for other in ids[1:]:
-            a, b = sorted((find(ids[0]), find(other)))
-            parent[b] = a
+            sets.union(ids[0], other)
     _table_from_rows(
-        con, "__cl_pin_join", ["cluster_id", "joined_id"], [(k, find(k)) for k in parent]
+        con,
+        "__cl_pin_join",
+        ["cluster_id", "joined_id"],
+        [(k, sets.find(k)) for k in list(sets.parent)],
     )
     con.execute("""
         create or replace table __cl_components as

@@ -31,13 +31,12 @@ import logging
 
 import duckdb
 
+from dagster_project.identity.constrained import ALWAYS_MATCH
 from dagster_project.identity.outputs import Warehouse
 
 logger = logging.getLogger(__name__)
 
 REASON_KEPT_APART = "kept_apart_until_full_relink"
-# Rule of an always-match edge (clustering.ALWAYS_MATCH; not imported to keep the layering flat).
-ALWAYS_MATCH = "always_match"
 
 
 def never_match_keys(

@@ -218,3 +218,11 @@ def crowd(n_people: int, seed: int = 7) -> list[dict[str, Any]]:
                 )
             )
     return rows
+
+
+def groups(labels: dict[str, str]) -> set[frozenset[str]]:
+    """Clusters of a {record: anchor} labelling, as a set of record sets."""
+    by_anchor: dict[str, set[str]] = {}
+    for key, anchor in labels.items():
+        by_anchor.setdefault(anchor, set()).add(key)
+    return {frozenset(g) for g in by_anchor.values()}

@@ -5,17 +5,16 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from dagster_project.identity.clustering import (
+from dagster_project.identity.clustering import REASON_OVERSIZE, cluster_records
+from dagster_project.identity.constrained import (
     REASON_AMBIGUOUS,
     REASON_CONFLICT,
-    REASON_OVERSIZE,
-    cluster_records,
     constrained_clusters,
 )
 from dagster_project.identity.prepare import prepare_records
 from dagster_project.identity.settings import IdentitySettings
 
-from .helpers import rec, write_records
+from .helpers import groups, rec, write_records
 
 NONE: frozenset[str] = frozenset()
 
@@ -38,13 +37,6 @@ INCOMPATIBLE = {
 }
 
 
-def _groups(labels: dict[str, str]) -> set[frozenset[str]]:
-    by_anchor: dict[str, set[str]] = {}
-    for key, anchor in labels.items():
-        by_anchor.setdefault(anchor, set()).add(key)
-    return {frozenset(g) for g in by_anchor.values()}
-
-
 def test_nameless_record_on_family_mailbox_does_not_merge_the_couple() -> None:
     nodes = [
         ("jan1", "jan", NONE),
@@ -58,7 +50,7 @@ def test_nameless_record_on_family_mailbox_does_not_merge_the_couple() -> None:
         ("marie1", "newsletter", "same_email", None),
     ]
     labels, refused = constrained_clusters(nodes, edges, INCOMPATIBLE)
-    assert _groups(labels) == {
+    assert groups(labels) == {
         frozenset({"jan1", "jan2"}),
         frozenset({"marie1"}),
         frozenset({"newsletter"}),
@@ -74,7 +66,7 @@ def test_initial_only_contact_between_twins_stays_alone() -> None:
     ]
     edges = [("contact", "sophie", "same_phone", None), ("contact", "sara", "same_phone", None)]
     labels, _ = constrained_clusters(nodes, edges, INCOMPATIBLE)
-    assert len(_groups(labels)) == 3
+    assert len(groups(labels)) == 3
 
 
 def test_weak_record_joins_when_only_one_person_fits() -> None:
@@ -90,7 +82,7 @@ def test_weak_record_joins_when_only_one_person_fits() -> None:
         ("contact", "jan", "same_phone", None),
     ]
     labels, refused = constrained_clusters(nodes, edges, INCOMPATIBLE)
-    assert frozenset({"sophie1", "sophie2", "contact"}) in _groups(labels)
+    assert frozenset({"sophie1", "sophie2", "contact"}) in groups(labels)
     assert [reason for _, reason in refused] == [REASON_CONFLICT]
 
 
@@ -98,7 +90,7 @@ def test_splink_chain_across_birth_dates_is_cut_at_the_weakest_edge() -> None:
     nodes = [("a", "jan", dob("1960-01-01")), ("b", "jan", NONE), ("c", "jan", dob("1990-01-01"))]
     edges = [("a", "b", "splink", 0.99), ("b", "c", "splink", 0.95)]
     labels, refused = constrained_clusters(nodes, edges, INCOMPATIBLE)
-    assert _groups(labels) == {frozenset({"a", "b"}), frozenset({"c"})}
+    assert groups(labels) == {frozenset({"a", "b"}), frozenset({"c"})}
     assert refused == [(("b", "c", "splink", 0.95), REASON_CONFLICT)]
 
 
@@ -115,7 +107,7 @@ def test_two_mobile_numbers_split_father_and_son_linked_through_the_address() ->
     nodes = [("sr", "jan", sr), ("jr", "jan", jr), ("loyalty", "jan", NONE)]
     edges = [("loyalty", "sr", "splink", 0.99), ("jr", "loyalty", "splink", 0.97)]
     labels, refused = constrained_clusters(nodes, edges, set())
-    assert _groups(labels) == {frozenset({"sr", "loyalty"}), frozenset({"jr"})}
+    assert groups(labels) == {frozenset({"sr", "loyalty"}), frozenset({"jr"})}
     assert refused == [(("jr", "loyalty", "splink", 0.97), REASON_CONFLICT)]
 
 

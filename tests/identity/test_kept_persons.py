@@ -8,13 +8,13 @@ from typing import Any
 import duckdb
 import pytest
 
-from dagster_project.identity.clustering import REASON_AMBIGUOUS, constrained_clusters
+from dagster_project.identity.constrained import REASON_AMBIGUOUS, constrained_clusters
 from dagster_project.identity.kept_persons import REASON_KEPT_APART, drop_edges_between_kept
 from dagster_project.identity.resolve import resolve_identities
 from dagster_project.identity.settings import IdentitySettings
 
-from .helpers import crowd, rec, write_records
-from .test_clustering import INCOMPATIBLE, NONE, _groups
+from .helpers import crowd, groups, rec, write_records
+from .test_clustering import INCOMPATIBLE, NONE
 
 # Jan (two records) and his nameless service contact share a mailbox: one person on day one. On day two
 # Marie, with another surname, turns up on the same mailbox: the contact could now be either.
@@ -103,12 +103,12 @@ def test_pins_unite_a_person_before_the_guard() -> None:
         ("contact", "marie1", "same_email", None),
     ]
     unpinned, refused = constrained_clusters(nodes, edges, INCOMPATIBLE)
-    assert frozenset({"contact"}) in _groups(unpinned)
+    assert frozenset({"contact"}) in groups(unpinned)
     assert {reason for _, reason in refused} == {REASON_AMBIGUOUS}
     pinned, _ = constrained_clusters(
         nodes, edges, INCOMPATIBLE, pins={"jan1": "P1", "contact": "P1"}
     )
-    assert _groups(pinned) == {frozenset({"jan1", "contact"}), frozenset({"marie1"})}
+    assert groups(pinned) == {frozenset({"jan1", "contact"}), frozenset({"marie1"})}
 
 
 def test_edges_between_two_kept_persons_are_set_aside() -> None:
@@ -145,7 +145,7 @@ def test_a_pinned_weak_record_counts_as_part_of_its_person() -> None:
     labels, _ = constrained_clusters(
         nodes, edges, INCOMPATIBLE, pins={"contact": "P1", "jan1": "P1"}
     )
-    assert _groups(labels) == {
+    assert groups(labels) == {
         frozenset({"jan1", "contact", "newsletter"}),
         frozenset({"marie1"}),
     }
