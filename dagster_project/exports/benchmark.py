@@ -19,17 +19,8 @@ import duckdb
 
 from dagster_project.exports.config import parse_destinations
 from dagster_project.exports.deliver import deliver_destination
-
-# The synthetic profiles' columns among those dbt hashes into contact_hash.
-CONTACT_COLUMNS_IN_BENCH = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "postcode",
-    "city",
-    "country",
-)
+from dagster_project.exports.state import CONTACT_HASH_COLUMNS
+from dagster_project.warehouse import table_columns
 
 
 def build_data(con: duckdb.DuckDBPyConnection, people: int, members: int) -> None:
@@ -60,12 +51,18 @@ def build_data(con: duckdb.DuckDBPyConnection, people: int, members: int) -> Non
     )
 
 
+def contact_hash_sql(columns: set[str]) -> str:
+    """dbt's duckdb__row_hash over the contact_hash columns a profile table has."""
+    covered = ", ".join(sorted(CONTACT_HASH_COLUMNS & columns))
+    return f"cast(hash({covered}) >> 1 as bigint)"
+
+
 def refresh_contact_hash(con: duckdb.DuckDBPyConnection) -> None:
     """Rebuild customer_profiles with contact_hash as dbt does (a new table; untimed)."""
-    columns = ", ".join(CONTACT_COLUMNS_IN_BENCH)
+    expr = contact_hash_sql(table_columns(con, "marts", "customer_profiles"))
     con.execute(
         "create or replace table marts.customer_profiles as select * replace ("
-        f"cast(hash({columns}) >> 1 as bigint) as contact_hash) from marts.customer_profiles"
+        f"{expr} as contact_hash) from marts.customer_profiles"
     )
 
 

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.exports.benchmark import contact_hash_sql
 from dagster_project.exports.deliver import deliver_destination
 from dagster_project.exports.state import CONTACT_HASH_COLUMNS
+from dagster_project.warehouse import table_columns
 
 from .helpers import destination, set_members
 
 MACRO = Path(__file__).parents[2] / "dbt_project" / "macros" / "profiles" / "profiles_settings.sql"
-COVERED_IN_HELPER = ("first_name", "last_name", "email", "phone", "postcode", "city", "country")
 
 
 def add_contact_hash(con: duckdb.DuckDBPyConnection) -> None:
@@ -22,10 +23,8 @@ def add_contact_hash(con: duckdb.DuckDBPyConnection) -> None:
         r[0] for r in con.execute("describe marts.customer_profiles").fetchall()
     }:
         con.execute("alter table marts.customer_profiles add column contact_hash bigint")
-    con.execute(
-        "update marts.customer_profiles set contact_hash = "
-        f"cast(hash({', '.join(COVERED_IN_HELPER)}) >> 1 as bigint)"
-    )
+    expr = contact_hash_sql(table_columns(con, "marts", "customer_profiles"))
+    con.execute(f"update marts.customer_profiles set contact_hash = {expr}")
 
 
 def counts(result) -> tuple[int, int, int]:
