@@ -16,12 +16,16 @@
    is a cannot-link constraint of the re-clustering; always-match edges are merged first,
    without the compatibility check (they override the guards).
 4. On an incremental day (`previous_components`) step 1 runs only over the previous
-   components that gained or lost a record or an edge; the others are carried over. Steps 2
-   and 3 still look at every component (cheap SQL, and the few troubled ones in Python),
-   because the guard reads whole-data name frequencies that shift a little every day.
+   components that gained or lost a record or an edge; the others are carried over.
 5. Also on an incremental day, `pins_table` lists the persons that did not change
    (`kept_persons`): components holding parts of one are joined, and step 2 unites each
    before any edge, so only new evidence about their own records can change them.
+6. With both (`scope_table`), the output covers only the redone components. A carried-over
+   component is exactly one of yesterday's persons: all its records and edges are as
+   yesterday, its persons are pinned, and an edge between two pinned persons is set
+   aside, which would have made the component redone. The guard would unite that one
+   pinned person again, so it keeps yesterday's person and id, and every later step (ids,
+   outputs, state) touches only the redone records.
 """
 
 from __future__ import annotations
@@ -83,6 +87,7 @@ def cluster_records(
     components_table: str = "cluster_components",
     pins_table: str | None = None,
     pin_joined_table: str = "cluster_pin_joined",
+    scope_table: str | None = None,
 ) -> ClusterStats:
     """Cluster records over accepted edges, guarding against chains and giant clusters.
 
@@ -116,12 +121,21 @@ def cluster_records(
             and the guard unites each before it looks at any edge.
         pin_joined_table: Table to create with `pins_table`: person_id, cluster_ids of
             the pinned persons whose records today's edges no longer connect.
+        scope_table: With `previous_components` and `pins_table`: table to create with the
+            record_key of every record, today's or yesterday's, of the redone components;
+            `output_table`, `components_table` and the audit tables then cover only today's
+            records among them (see step 6 above).
 
     Returns:
         ClusterStats: Component and cluster counts.
     """
     stats = ClusterStats()
-    _connected_components(con, splink_con, records_table, edges_table, previous_components)
+    scoped = scope_table is not None and previous_components is not None
+    if scoped and pins_table is None:
+        raise ValueError("scope_table needs pins_table: only pinned persons can be carried over")
+    _connected_components(
+        con, splink_con, records_table, edges_table, previous_components, carry_over=not scoped
+    )
     if pins_table is not None:
         _join_pinned_components(con, pins_table, pin_joined_table)
     stats.components = con.execute(
@@ -180,6 +194,8 @@ def cluster_records(
         create or replace table {components_table} as
         select record_key, cluster_id as component_id from __cl_components
     """)
+    if scoped:
+        con.execute(f"create or replace table {scope_table} as select record_key from __cl_redo")
     for name in ("components", "troubled", "reassigned", "redo"):
         con.execute(f"drop table if exists __cl_{name}")
     logger.info(
@@ -199,8 +215,13 @@ def _connected_components(
     records_table: str,
     edges_table: str,
     previous: tuple[str, str] | None,
+    carry_over: bool = True,
 ) -> None:
-    """Create __cl_components(record_key, cluster_id, n); cluster_id = smallest record_key."""
+    """Create __cl_components(record_key, cluster_id, n); cluster_id = smallest record_key.
+
+    With `previous`, only the redone components are computed (their records, today's and
+    yesterday's, are in __cl_redo); the others are copied in when `carry_over`.
+    """
     nodes, edges = records_table, edges_table
     if previous is not None:
         components, affected = previous
@@ -234,7 +255,7 @@ def _connected_components(
         edge_id_column_name_left="record_key_l",
         edge_id_column_name_right="record_key_r",
     )
-    if previous is None:
+    if previous is None or not carry_over:
         con.execute(f"""
             create or replace table __cl_components as
             select record_key, cluster_id, count(*) over (partition by cluster_id) as n
@@ -253,10 +274,11 @@ def _connected_components(
             select record_key, cluster_id, count(*) over (partition by cluster_id) as n
             from labelled
         """)
+    if previous is not None:
         logger.info(
             "clustering: connected components redone for %d of %d records",
             con.execute("select count(*) from __cl_redo_nodes").fetchall()[0][0],
-            con.execute("select count(*) from __cl_components").fetchall()[0][0],
+            con.execute(f"select count(*) from {records_table}").fetchall()[0][0],
         )
         for name in ("redo_nodes", "redo_edges"):  # __cl_redo: until the pins are joined
             con.execute(f"drop table if exists __cl_{name}")

@@ -59,10 +59,13 @@ def identifiers_sql(records_table: str) -> str:
         records_table: Prepared records (record_key plus the identifier columns).
 
     Returns:
-        str: SELECT producing record_key, rule, value.
+        str: SELECT producing record_key, rule, value, first_name (the canonical full
+            first name, null for an initial or none).
     """
+    # the full first name rides along, so that groups count names without a join
+    name = "case when length(first_name_key) > 1 then coalesce(first_name_canonical, first_name_key) end"
     parts = [
-        f"select record_key, '{rule}' as rule, {column} as value "
+        f"select record_key, '{rule}' as rule, {column} as value, {name} as first_name "
         f"from {records_table} where {column} is not null"
         for rule, column in IDENTIFIER_RULES
     ]
@@ -100,15 +103,14 @@ def build_deterministic_links(
     con.execute(f"create or replace table __det_identifiers as {identifiers_sql(records_table)}")
     con.execute(f"""
         create or replace table __det_groups as
-        select i.rule, i.value, count(*) as n_records,
-               count(distinct coalesce(r.first_name_canonical, r.first_name_key))
-                   filter (where length(r.first_name_key) > 1) as n_names,
-               min(i.record_key) as anchor,
-               any_value(case i.rule {caps} end) as max_names
-        from __det_identifiers as i
-        join {records_table} as r using (record_key)
-        group by i.rule, i.value
-        having count(*) > 1
+        select rule, value, sum(n) as n_records, count(first_name) as n_names,
+               min(anchor) as anchor, any_value(case rule {caps} end) as max_names
+        from (  -- two plain aggregates: a distinct count per group is several times slower
+            select rule, value, first_name, count(*) as n, min(record_key) as anchor
+            from __det_identifiers group by all
+        )
+        group by rule, value
+        having sum(n) > 1
     """)
     # Pairs within expandable groups; oversized groups only as a star around their anchor,
     # so the audit shows them without a quadratic blow-up.

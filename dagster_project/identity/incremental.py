@@ -427,6 +427,7 @@ def write_state(
     delta_table: str | None = None,
     components_table: str | None = None,
     edges_table: str | None = None,
+    scope_table: str | None = None,
 ) -> None:
     """Replace match_records, scored_pairs, match_state (and clustering state) in one transaction.
 
@@ -444,6 +445,10 @@ def write_state(
             as match_components with `edges_table`'s edge keys as match_edges; both are
             dropped when None (so a later run never pairs stale components with new edges).
         edges_table: Today's accepted edges after rules, before the clustering guard.
+        scope_table: On a scoped incremental day (`clustering.cluster_records`), the
+            records of the redone components: `components_table` holds only them, and only
+            their rows of match_components and match_edges are replaced (no edge joins a
+            redone component to another, and the others are as yesterday).
     """
     cur.execute(f'create schema if not exists "{wh.catalog}"."{wh.schema}"')
     cur.execute("begin transaction")
@@ -462,7 +467,23 @@ def write_state(
             create or replace table {wh.table(STATE_PAIRS)} as
             select {SCORED_COLUMNS} from {scored_table}
         """)
-        if components_table is not None and edges_table is not None:
+        if components_table is not None and edges_table is not None and scope_table:
+            in_scope = f"in (select record_key from {scope_table})"
+            cur.execute(f"delete from {wh.table(STATE_COMPONENTS)} where record_key {in_scope}")
+            cur.execute(f"""
+                insert into {wh.table(STATE_COMPONENTS)}
+                select record_key, component_id from {components_table}
+            """)
+            cur.execute(f"""
+                delete from {wh.table(STATE_EDGES)}
+                where record_key_l {in_scope} or record_key_r {in_scope}
+            """)
+            cur.execute(f"""
+                insert into {wh.table(STATE_EDGES)}
+                select distinct record_key_l, record_key_r from {edges_table}
+                where record_key_l {in_scope}
+            """)
+        elif components_table is not None and edges_table is not None:
             cur.execute(f"""
                 create or replace table {wh.table(STATE_COMPONENTS)} as
                 select record_key, component_id from {components_table}

@@ -34,6 +34,16 @@ INPUT_COOKIES = "int_cookie_logins"
 COOKIE_SOURCE = "web_analytics__cookies"
 OUTPUT_TABLES = ("person_map", "person_links", "blocked_links", "match_audit")
 HISTORY_TABLE = "person_id_history"
+# Rows a scoped incremental day replaces (`write_outputs`), given the scope table.
+SCOPED_ROWS = {
+    "person_map": lambda scope: (
+        f"source = '{COOKIE_SOURCE}' or record_key in (select record_key from {scope})"
+    ),
+    "person_links": lambda scope: (
+        f"record_key_l in (select record_key from {scope}) "
+        f"or record_key_r in (select record_key from {scope})"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -59,7 +69,7 @@ class Warehouse:
 
 
 def previous_person_map(cur: duckdb.DuckDBPyConnection, wh: Warehouse) -> str | None:
-    """Copy the previous run's record -> person_id (cookies excluded) into `previous_map`.
+    """Copy the previous run's record -> person_id, cluster_size (no cookies) into `previous_map`.
 
     Args:
         cur: Cursor on the scratch catalog.
@@ -73,10 +83,21 @@ def previous_person_map(cur: duckdb.DuckDBPyConnection, wh: Warehouse) -> str | 
         return None
     cur.execute(f"""
         create or replace table previous_map as
-        select record_key, person_id from {wh.table("person_map")}
+        select record_key, person_id, cluster_size from {wh.table("person_map")}
         where source <> '{COOKIE_SOURCE}'
     """)
     return "previous_map"
+
+
+def carried_persons_sql(previous: str, scope: str) -> str:
+    """SQL relation (record_key, person_id, cluster_size) of the records outside `scope`.
+
+    On a scoped incremental day (`clustering.cluster_records`' scope_table) those records
+    keep yesterday's person, id and cluster size: they are read from `previous` (the copy
+    made by `previous_person_map`).
+    """
+    return f"""(select record_key, person_id, cluster_size from {previous}
+        anti join {scope} as s using (record_key))"""
 
 
 def previous_first_seen(cur: duckdb.DuckDBPyConnection, wh: Warehouse) -> str | None:
@@ -96,7 +117,10 @@ def previous_first_seen(cur: duckdb.DuckDBPyConnection, wh: Warehouse) -> str | 
 
 
 def build_history_and_audit(
-    cur: duckdb.DuckDBPyConnection, run_id: str, max_cluster_size: int
+    cur: duckdb.DuckDBPyConnection,
+    run_id: str,
+    max_cluster_size: int,
+    carried: str | None = None,
 ) -> None:
     """Create out_person_id_history and out_match_audit in the scratch catalog.
 
@@ -108,8 +132,14 @@ def build_history_and_audit(
         cur: Cursor on the scratch catalog.
         run_id: Identifies the run in both tables (the Dagster run id in the pipeline).
         max_cluster_size: For the oversized-cluster reason text.
+        carried: `carried_persons_sql` on a scoped incremental day (`clusters` then holds
+            only the redone records), else None.
     """
     run = "'" + run_id.replace("'", "''") + "'"
+    labels = "clusters"
+    if carried is not None:  # a record outside today's clusters is in yesterday's person
+        labels = f"""(select record_key, cluster_id from clusters
+            union all select record_key, person_id from {carried})"""
     cur.execute("create or replace table __run_at as select now()::timestamp as run_at")
     cur.execute(f"""
         create or replace table out_person_id_history as
@@ -129,8 +159,8 @@ def build_history_and_audit(
                              and s.record_key_r = p.record_key_r) as split_apart,
                    p.present, p.prior_rule, p.prior_reason
             from rule_pairs as p
-            left join clusters as l on l.record_key = p.record_key_l
-            left join clusters as r on r.record_key = p.record_key_r
+            left join {labels} as l on l.record_key = p.record_key_l
+            left join {labels} as r on r.record_key = p.record_key_r
         ),
         decisions as (
             select 'junk_value' as kind, identifier_kind, identifier_hash, null::varchar as rule,
@@ -188,7 +218,10 @@ def build_history_and_audit(
 
 
 def build_outputs(
-    cur: duckdb.DuckDBPyConnection, wh: Warehouse, extra_links: str | None = None
+    cur: duckdb.DuckDBPyConnection,
+    wh: Warehouse,
+    extra_links: str | None = None,
+    carried: str | None = None,
 ) -> None:
     """Create out_person_map, out_person_links and out_blocked_links in the scratch catalog.
 
@@ -200,6 +233,10 @@ def build_outputs(
         wh: The warehouse location (for the cookie logins).
         extra_links: Links to keep besides today's edges (shaped like person_links), e.g.
             `kept_persons.carried_links`.
+        carried: `carried_persons_sql` on a scoped incremental day: out_person_map and
+            out_person_links then hold the redone records' rows and every cookie's row (a
+            cookie of a carried record maps to yesterday's person), for `write_outputs`
+            with `scope`.
     """
     extra = f"union all select * from {extra_links}" if extra_links else ""
     cur.execute(f"""
@@ -235,7 +272,7 @@ def build_outputs(
         cookies = wh.table(INPUT_COOKIES)
     else:
         logger.warning("identity: %s not found, no cookies mapped", wh.table(INPUT_COOKIES))
-    cur.execute(f"""
+    cur.execute("""
         create or replace table out_person_map as
         select r.record_key, r.source, r.source_record_id, p.person_id,
                case when c.cluster_size = 1 then 'singleton' else coalesce(x.rule, 'splink') end
@@ -245,12 +282,15 @@ def build_outputs(
         join clusters as c using (record_key)
         join person_ids as p using (record_key)
         left join record_rules as x on x.key = r.record_key
-        union all
+    """)
+    persons = "out_person_map"
+    if carried is not None:
+        persons = f"(select record_key, person_id, cluster_size from {persons} union all {carried})"
+    cur.execute(f"""
+        insert into out_person_map
         select '{COOKIE_SOURCE}:' || k.cookie_id, '{COOKIE_SOURCE}', k.cookie_id, p.person_id,
-               'cookie_login', c.cluster_size
-        from {cookies} as k
-        join person_ids as p on p.record_key = k.record_key
-        join clusters as c on c.record_key = k.record_key
+               'cookie_login', p.cluster_size
+        from {cookies} as k join {persons} as p using (record_key)
     """)
     unmapped = cur.execute(f"""
         select count(*) from {cookies} as k anti join records as r using (record_key)
@@ -259,17 +299,25 @@ def build_outputs(
         logger.warning("identity: %d cookies logged in to unknown accounts, not mapped", unmapped)
 
 
-def write_outputs(cur: duckdb.DuckDBPyConnection, wh: Warehouse) -> None:
+def write_outputs(cur: duckdb.DuckDBPyConnection, wh: Warehouse, scope: str | None = None) -> None:
     """Replace the output tables and append the id history, in one transaction.
 
     Args:
         cur: Cursor on the scratch catalog.
         wh: The warehouse location.
+        scope: On a scoped incremental day (see `build_outputs`' carried): the records
+            (record_key) whose rows of person_map and person_links are replaced, with every
+            cookie row of person_map; the other rows stay as they are. None replaces the
+            tables whole.
     """
     cur.execute(f'create schema if not exists "{wh.catalog}"."{wh.schema}"')
     cur.execute("begin transaction")
     try:
         for name in OUTPUT_TABLES:
+            if scope is not None and name in SCOPED_ROWS:
+                cur.execute(f"delete from {wh.table(name)} where {SCOPED_ROWS[name](scope)}")
+                cur.execute(f"insert into {wh.table(name)} by name select * from out_{name}")
+                continue
             cur.execute(f"create or replace table {wh.table(name)} as select * from out_{name}")
         history = wh.table(HISTORY_TABLE)
         cur.execute(
@@ -283,26 +331,41 @@ def write_outputs(cur: duckdb.DuckDBPyConnection, wh: Warehouse) -> None:
     logger.info("identity: wrote %s", ", ".join(wh.table(n) for n in OUTPUT_TABLES))
 
 
-def output_counts(cur: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+def output_counts(cur: duckdb.DuckDBPyConnection, wh: Warehouse | None = None) -> dict[str, Any]:
     """Row counts of the out_* tables, for the run statistics.
 
     Args:
         cur: Cursor on the scratch catalog.
+        wh: After a scoped write (`write_outputs` with scope), the warehouse, whose
+            person_map and person_links are counted instead of the partial out_ tables;
+            the size distribution is then counted too.
 
     Returns:
         dict: persons, multi_record_rows, cookies, deterministic_links, splink_links,
-            blocked_links (ints), audit and history ({kind: rows}).
+            blocked_links (ints), audit and history ({kind: rows}); with `wh` also
+            size_distribution ({records per person: persons}).
     """
+    person_map = wh.table("person_map") if wh else "out_person_map"
+    person_links = wh.table("person_links") if wh else "out_person_links"
     persons, multi, cookies = cur.execute(f"""
         select count(distinct person_id) filter (where source <> '{COOKIE_SOURCE}'),
                count(*) filter (where source <> '{COOKIE_SOURCE}' and cluster_size > 1),
                count(*) filter (where source = '{COOKIE_SOURCE}')
-        from out_person_map
+        from {person_map}
     """).fetchall()[0]
-    deterministic, splink = cur.execute("""
+    deterministic, splink = cur.execute(f"""
         select count(*) filter (where rule <> 'splink'), count(*) filter (where rule = 'splink')
-        from out_person_links
+        from {person_links}
     """).fetchall()[0]
+    sizes = {}
+    if wh is not None:
+        sizes = {
+            int(size): int(n)
+            for size, n in cur.execute(f"""
+                select cluster_size, count(*) // cluster_size from {person_map}
+                where source <> '{COOKIE_SOURCE}' group by 1 order by 1
+            """).fetchall()
+        }
     blocked = cur.execute("select count(*) from out_blocked_links").fetchall()[0][0]
     audit = dict(cur.execute("select kind, count(*) from out_match_audit group by 1").fetchall())
     history = dict(
@@ -317,4 +380,5 @@ def output_counts(cur: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "deterministic_links": deterministic,
         "splink_links": splink,
         "blocked_links": blocked,
+        "size_distribution": sizes,
     }

@@ -75,6 +75,7 @@ def assign_person_ids(
     previous_table: str | None = None,
     first_seen_table: str | None = None,
     changes_table: str = "person_id_changes",
+    reserved_table: str | None = None,
 ) -> PersonIdStats:
     """Give every cluster a person id, inheriting ids from a previous person map.
 
@@ -89,6 +90,9 @@ def assign_person_ids(
             or None when there is no history.
         changes_table: Table to create: kind ('new', 'merge', 'split'), old_person_id,
             new_person_id, n_records, record_keys (the records that changed id).
+        reserved_table: More ids (person_id) a minted id must not equal, when
+            `previous_table` is only the part of the previous map being re-assigned (an
+            incremental day: the other persons keep their ids).
 
     Returns:
         PersonIdStats: Counts of inherited, new and retired ids.
@@ -153,7 +157,7 @@ def assign_person_ids(
         select person_id from __pid_taken
         union select distinct person_id from {prev} where person_id is not null
     """)
-    _mint_new_ids(con)
+    _mint_new_ids(con, reserved_table)
     con.execute(f"""
         create or replace table {output_table} as
         select c.record_key, c.cluster_id,
@@ -243,8 +247,9 @@ def _list_changes(con: duckdb.DuckDBPyConnection, output: str, prev: str, change
     """)
 
 
-def _mint_new_ids(con: duckdb.DuckDBPyConnection) -> None:
+def _mint_new_ids(con: duckdb.DuckDBPyConnection, reserved_table: str | None = None) -> None:
     """Mint ids for clusters without an inherited one, salting away collisions."""
+    also = f"or person_id in (select person_id from {reserved_table})" if reserved_table else ""
     con.execute(f"""
         create or replace temp table __pid_minted as
         select a.cluster_id, a.anchor, 0 as salt, {new_person_id_sql("a.anchor")} as person_id
@@ -253,10 +258,11 @@ def _mint_new_ids(con: duckdb.DuckDBPyConnection) -> None:
     """)
     for _ in range(MAX_MATCHING_ROUNDS):
         # A minted id collides when it is reserved or when a smaller anchor minted it too.
-        con.execute("""
+        con.execute(f"""
             create or replace temp table __pid_clash as
             select cluster_id from (
-                select cluster_id, person_id in (select person_id from __pid_reserved) as reserved,
+                select cluster_id,
+                       person_id in (select person_id from __pid_reserved) {also} as reserved,
                        row_number() over (partition by person_id order by anchor) as rn
                 from __pid_minted
             ) where reserved or rn > 1

@@ -121,18 +121,19 @@ def prepare_records(
     swapped = _repair_swapped_names(cur) + _repair_leading_particle(cur)
     particles = "|".join(PARTICLES)
     cur.execute(f"""
-        create or replace table {table} as
+        create or replace view __prep_named as
         with named as (
             select *,
                 replace(last_name_key, ' ', '') as last_name_flat,
-                replace(regexp_replace(last_name_key, '^(({particles}) )+', ''), ' ', '')
-                    as last_name_core,
-                replace(first_name_key, ' ', '') as first_flat,
-                regexp_extract(email, '^[^@]+') as email_user
+                -- regexes only where they can match: most of the cost of this pass
+                case when contains(last_name_key, ' ') then replace(
+                    regexp_replace(last_name_key, '^(({particles}) )+', ''), ' ', '')
+                    else last_name_key end as last_name_core,
+                replace(first_name_key, ' ', '') as first_flat
             from __prep_base
         )
         select
-            * exclude (first_flat, email_user, first_name_canonical),
+            * exclude (first_flat, first_name_canonical),
             coalesce(first_name_canonical, first_name_key) as first_name_canonical,
             case when length(first_flat) > 1 and last_name_flat is not null
                  then first_flat || last_name_flat end as full_name_flat,
@@ -140,14 +141,24 @@ def prepare_records(
                  then first_flat || last_name_core end as full_name_core,
             case when first_flat is not null and last_name_flat is not null
                  then left(first_flat, 1) || last_name_flat end as initial_surname_flat,
-            nullif(regexp_replace(email_user, '[^a-z]', '', 'g'), '') as email_letters,
-            nullif(regexp_replace(email_user, '[^0-9]', '', 'g'), '') as email_digits,
-            regexp_matches(phone, '{MOBILE_REGEX}') as phone_is_mobile,
-            count(*) over (partition by first_name_key) as first_name_freq
+            split_part(email, '@', 1) as email_user
         from named
     """)
-    _add_blocking_keys(cur, table, max_name_block)
-    cur.execute("drop table if exists __prep_base")
+    capped = _capped_blocking_keys(cur, "__prep_named", max_name_block)
+    cur.execute(f"""
+        create or replace table {table} as
+        select
+            * exclude (email_user),
+            nullif(regexp_replace(email_user, '[^a-z]+', '', 'g'), '') as email_letters,
+            nullif(regexp_replace(email_user, '[^0-9]+', '', 'g'), '') as email_digits,
+            regexp_matches(phone, '{MOBILE_REGEX}') as phone_is_mobile,
+            count(*) over (partition by first_name_key) as first_name_freq,
+            {capped}
+        from __prep_named
+    """)
+    cur.execute("drop view if exists __prep_named")
+    for name in ("common", "base"):
+        cur.execute(f"drop table if exists __prep_{name}")
     logger.info(
         "prepare: %d person records from %s, %d with first and last name swapped back",
         n,
@@ -157,32 +168,31 @@ def prepare_records(
     return int(n)
 
 
-def _add_blocking_keys(cur: duckdb.DuckDBPyConnection, table: str, cap: int) -> None:
-    """Add block_* copies of name keys, null where the value is held by over `cap` records."""
+def _capped_blocking_keys(cur: duckdb.DuckDBPyConnection, named: str, cap: int) -> str:
+    """SQL select list of the block_* copies of name keys, null where over `cap` records hold them.
+
+    Creates `__prep_common` (the values over the cap) from `named` first, so the records
+    table is written once: a second pass over every record costs more than the counts.
+    """
     keys = {
         "block_name": "first_name_canonical || ' ' || last_name_key",
         "block_full_name_flat": "full_name_flat",
         "block_full_name_core": "full_name_core",
         "block_initial_surname": "initial_surname_flat",
     }
-    # the common values by aggregate, then one pass: four window partitions over every
-    # record (each a sort of the whole table) cost several times more at 1M records
+    # the common values by aggregate: four window partitions over every record (each a
+    # sort of the whole table) cost several times more at 1M records
     counts = " union all ".join(
-        f"select '{name}' as block, v from (select {expr} as v from {table}) "
+        f"select '{name}' as block, v from (select {expr} as v from {named}) "
         f"where v is not null group by v having count(*) > {int(cap)}"
         for name, expr in keys.items()
     )
     cur.execute(f"create or replace table __prep_common as {counts}")
-    capped = ",\n".join(
+    return ",\n".join(
         f"case when {expr} in (select v from __prep_common where block = '{name}') then null "
         f"else {expr} end as {name}"
         for name, expr in keys.items()
     )
-    cur.execute(f"""
-        create or replace table {table} as
-        select *, {capped} from {table}
-    """)
-    cur.execute("drop table if exists __prep_common")
 
 
 def _repair_leading_particle(cur: duckdb.DuckDBPyConnection) -> int:

@@ -43,6 +43,7 @@ from dagster_project.identity.outputs import (
     Warehouse,
     build_history_and_audit,
     build_outputs,
+    carried_persons_sql,
     output_counts,
     previous_first_seen,
     previous_person_map,
@@ -199,9 +200,18 @@ def resolve_identities(
                         cur, "all_edges", "kept_records", "cluster_edges", "kept_apart"
                     )
                     cluster_edges = "cluster_edges"
-                    previous_components = incremental.affected_records(
-                        cur, wh, cluster_edges, extra_table="input_delta_keys"
+                    # a never-match record's person is not pinned: its component is redone
+                    cur.execute(
+                        "create or replace table redo_keys as select record_key from "
+                        "input_delta_keys union select record_key from rule_never_keys"
                     )
+                    previous_components = incremental.affected_records(
+                        cur, wh, cluster_edges, extra_table="redo_keys"
+                    )
+                # with yesterday's components and persons, only the redone components are
+                # clustered and written (see `cluster_records`)
+                scoped = previous_components is not None and previous is not None
+                scope = "cluster_scope" if scoped else None
                 cluster_stats = cluster_records(
                     cur,
                     splink_cur,
@@ -214,6 +224,7 @@ def resolve_identities(
                     previous_components=previous_components,
                     components_table="cluster_components",
                     pins_table="kept_records" if daily else None,
+                    scope_table=scope,
                 )
                 if daily:  # audit the dropped edges; keep yesterday's links inside kept persons
                     cur.execute("insert into cluster_refused select * from kept_apart")
@@ -226,16 +237,36 @@ def resolve_identities(
             with timer("person_ids"):
                 previous = previous if daily else previous_person_map(cur, wh)
                 first_seen = previous_first_seen(cur, wh)
+                scoped_previous, carried = previous, None
+                if scope is not None and previous is not None:  # the others keep their ids
+                    cur.execute(
+                        f"create or replace table previous_in_scope as select * from {previous} "
+                        f"semi join {scope} using (record_key)"
+                    )
+                    scoped_previous = "previous_in_scope"
+                    carried = carried_persons_sql(previous, scope)
                 pid = assign_person_ids(
-                    cur, "clusters", "person_ids", previous, first_seen, "person_id_changes"
+                    cur,
+                    "clusters",
+                    "person_ids",
+                    scoped_previous,
+                    first_seen,
+                    "person_id_changes",
+                    reserved_table=previous if scope is not None else None,
                 )
                 stats.inherited_person_ids, stats.new_person_ids = pid.inherited, pid.new
                 stats.retired_person_ids = pid.retired
             with timer("write"):
-                build_outputs(cur, wh, extra_links="carried_links" if daily else None)
-                build_history_and_audit(cur, stats.run_id, settings.max_cluster_size)
-                write_outputs(cur, wh)
-                counts = output_counts(cur)
+                build_outputs(
+                    cur, wh, extra_links="carried_links" if daily else None, carried=carried
+                )
+                build_history_and_audit(
+                    cur, stats.run_id, settings.max_cluster_size, carried=carried
+                )
+                write_outputs(cur, wh, scope=scope)
+                counts = output_counts(cur, wh if scope is not None else None)
+                if scope is not None:
+                    stats.cluster_size_distribution = counts["size_distribution"]
             with timer("state"):
                 # after training the model file changed: sign the state with the new one
                 signature = incremental.state_signature(
@@ -250,6 +281,7 @@ def resolve_identities(
                     delta_table="delta_keys" if stats.link_mode == "incremental" else None,
                     components_table="cluster_components",
                     edges_table=cluster_edges,
+                    scope_table=scope,
                 )
     finally:
         splink_cur.close()
