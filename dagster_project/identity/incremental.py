@@ -295,10 +295,6 @@ def score_incremental(
         create or replace table inc_delta_records as
         select r.* from {records_table} as r semi join {delta_table} as d using (record_key)
     """)
-    cur.execute(f"""
-        create or replace table inc_stable_records as
-        select r.* from {records_table} as r anti join {delta_table} as d using (record_key)
-    """)
     kept = f"(select record_key from {kept_table})" if kept_table else None
     carried = f"p.record_key_l in {kept} and p.record_key_r in {kept}" if kept else "false"
     cur.execute(f"""
@@ -322,41 +318,53 @@ def score_incremental(
         # today's term frequencies, as a full predict computes them (predict_within and
         # predict_between read only registered tables)
         linker.table_management.compute_tf_table(column.unquote().name)
-    frames = _predict_delta(db_api, linker, threshold)
+    within, between = _predict_delta(db_api, linker, records_table, threshold)
     kept_frame = _rescore_pairs(db_api, linker, "inc_kept_pairs", threshold)
     cur.execute(
         f"insert into {output_table} select {SCORED_COLUMNS} from {kept_frame.physical_name}"
     )
     kept_frame.drop_table_from_database_and_remove_from_cache()
     kept = cur.execute(f"select count(*) from {output_table}").fetchall()[0][0]
-    for frame in frames:
+    # between the delta and all records: a pair of two delta records (or a record with
+    # itself) is within's, so it is left out there
+    in_delta = f"in (select record_key from {delta_table})"
+    for frame, where in (
+        (within, "true"),
+        (between, f"not (record_key_l {in_delta} and record_key_r {in_delta})"),
+    ):
         # predict_between has no left < right order: put each pair the way predict does
         cur.execute(f"""
             insert into {output_table}
             select least(record_key_l, record_key_r), greatest(record_key_l, record_key_r),
                    match_probability, match_weight
-            from {frame.physical_name}
+            from {frame.physical_name} where {where}
         """)
         frame.drop_table_from_database_and_remove_from_cache()
     total = cur.execute(f"select count(*) from {output_table}").fetchall()[0][0]
-    for name in ("inc_delta_records", "inc_stable_records", "inc_kept_pairs", "inc_stored_pairs"):
+    for name in ("inc_delta_records", "inc_kept_pairs", "inc_stored_pairs"):
         cur.execute(f"drop table if exists {name}")
     return int(kept), int(total - kept)
 
 
-def _predict_delta(db_api: DuckDBAPI, linker: Linker, threshold: float) -> list[SplinkDataFrame]:
-    """Splink's incremental primitives over inc_delta_records and inc_stable_records."""
+def _predict_delta(
+    db_api: DuckDBAPI, linker: Linker, records_table: str, threshold: float
+) -> tuple[SplinkDataFrame, SplinkDataFrame]:
+    """Splink's incremental primitives: inc_delta_records within, and against all records.
+
+    All records rather than only the unchanged ones: a copy of a million rows costs more
+    than the few delta-delta pairs scored twice (the caller drops them from between).
+    """
     delta = db_api.register("inc_delta_records", table_name="inc_delta_records")
-    stable = db_api.register("inc_stable_records", table_name="inc_stable_records")
+    everyone = db_api.register(records_table)  # a fresh name for the linker's own input
     inference = linker.inference
-    return [
+    return (
         inference.predict_within(
             delta, threshold_match_probability=threshold, warning_mode="never"
         ),
         inference.predict_between(
-            delta, stable, threshold_match_probability=threshold, warning_mode="never"
+            delta, everyone, threshold_match_probability=threshold, warning_mode="never"
         ),
-    ]
+    )
 
 
 def _rescore_pairs(
