@@ -48,6 +48,8 @@ import duckdb
 from splink import DuckDBAPI, Linker
 from splink.internals.splink_dataframe import SplinkDataFrame
 
+from dagster_project.identity.deterministic import STATE_COLUMNS as DET_COLUMNS
+from dagster_project.identity.deterministic import STATE_PAIRS as DET_STATE
 from dagster_project.identity.outputs import Warehouse
 from dagster_project.identity.prepare import INPUT_HASH
 from dagster_project.identity.settings import IdentitySettings
@@ -62,6 +64,8 @@ STATE_TABLES = (STATE_RECORDS, STATE_PAIRS, STATE_META)
 # the connected components and the edges they were computed over.
 STATE_COMPONENTS = "match_components"
 STATE_EDGES = "match_edges"
+# Deterministic judgements per identifier group (`deterministic`), signed in match_state.
+DET_STATE_PAIRS = DET_STATE
 # Bump when the fingerprint formula changes: the next run is then a full re-link.
 FINGERPRINT_VERSION = 3
 # Whole-data counts that Splink never reads (the guards read them and run every day anyway);
@@ -232,6 +236,34 @@ def plan_link(
     return plan
 
 
+def deterministic_state(
+    cur: duckdb.DuckDBPyConnection, wh: Warehouse, signature: str
+) -> str | None:
+    """Yesterday's judged identifier pairs when reusable today (`deterministic.STATE_PAIRS`).
+
+    Args:
+        cur: Cursor on the scratch catalog.
+        wh: The warehouse location.
+        signature: `deterministic.state_signature` of this run, compared with the one
+            `write_state` stored beside the pairs.
+
+    Returns:
+        str | None: The qualified state table, or None (judge every identifier group).
+    """
+    if not wh.exists(cur, DET_STATE_PAIRS) or not wh.exists(cur, STATE_META):
+        return None
+    columns = {
+        r[0]
+        for r in cur.execute(
+            f"select column_name from (describe {wh.table(STATE_META)})"
+        ).fetchall()
+    }
+    if "det_signature" not in columns:  # written before the pairs were kept
+        return None
+    stored = cur.execute(f"select max(det_signature) from {wh.table(STATE_META)}").fetchall()[0][0]
+    return wh.table(DET_STATE_PAIRS) if stored == signature else None
+
+
 def changed_input(
     cur: duckdb.DuckDBPyConnection,
     wh: Warehouse,
@@ -268,11 +300,13 @@ def score_incremental(
     delta_table: str = "delta_keys",
     output_table: str = "splink_state_pairs",
     kept_table: str | None = None,
+    carried_min: float = 0.0,
 ) -> tuple[int, int]:
     """Score new/changed records against each other and the unchanged ones; re-score old pairs.
 
-    Creates `output_table(record_key_l, record_key_r, match_probability, match_weight)`
-    with record_key_l < record_key_r, like a full `predict` at `threshold`.
+    Creates `output_table(record_key_l, record_key_r, match_probability, match_weight,
+    carried)` with record_key_l < record_key_r, like a full `predict` at `threshold`, plus
+    whether the pair's stored score was kept (`carried_pairs_sql`).
 
     Args:
         cur: Cursor on the scratch catalog.
@@ -286,6 +320,9 @@ def score_incremental(
         kept_table: Records of persons that did not change (`kept_persons.kept_records`): a
             stored pair between two of them keeps its stored score (their clustering is
             pinned until the full re-link, which re-scores it); None re-scores every pair.
+        carried_min: Carried pairs below this probability are left out of `output_table`
+            (they stay in the state: see `write_state`'s `pairs_in_place`). With
+            `kept_table`, the table `uncarried_keys` is created for it.
 
     Returns:
         tuple[int, int]: (previous pairs re-scored, pairs found through new/changed records),
@@ -295,14 +332,20 @@ def score_incremental(
         create or replace table inc_delta_records as
         select r.* from {records_table} as r semi join {delta_table} as d using (record_key)
     """)
-    kept = f"(select record_key from {kept_table})" if kept_table else None
-    carried = f"p.record_key_l in {kept} and p.record_key_r in {kept}" if kept else "false"
+    uncarried = None
+    if kept_table is not None:
+        uncarried = uncarried_keys(cur, records_table, kept_table, delta_table)
+    carried = carried_pairs_sql(uncarried, "p")
+    # most stored pairs are carried and below the match threshold: those stay in the state
+    # (`write_state` replaces only the others), so they are not copied here
+    wanted = f"not carried or p.match_probability >= {float(carried_min)!r}"
     cur.execute(f"""
         create or replace table inc_stored_pairs as
-        select p.*, {carried} as carried
-        from {wh.table(STATE_PAIRS)} as p
-        where not exists (select 1 from {delta_table} as d where d.record_key = p.record_key_l)
-          and not exists (select 1 from {delta_table} as d where d.record_key = p.record_key_r)
+        select * from (
+            select p.*, {carried} as carried from {wh.table(STATE_PAIRS)} as p
+            where not exists (select 1 from {delta_table} as d where d.record_key = p.record_key_l)
+              and not exists (select 1 from {delta_table} as d where d.record_key = p.record_key_r)
+        ) as p where {wanted}
     """)
     # Splink's blocked-pairs shape: the kept pairs are scored as if blocking had found them
     cur.execute("""
@@ -311,7 +354,7 @@ def score_incremental(
         from inc_stored_pairs where not carried
     """)
     cur.execute(
-        f"create or replace table {output_table} as select {SCORED_COLUMNS} "
+        f"create or replace table {output_table} as select {SCORED_COLUMNS}, carried "
         "from inc_stored_pairs where carried"
     )
     for column in linker._settings_obj._term_frequency_columns:
@@ -321,7 +364,7 @@ def score_incremental(
     within, between = _predict_delta(db_api, linker, records_table, threshold)
     kept_frame = _rescore_pairs(db_api, linker, "inc_kept_pairs", threshold)
     cur.execute(
-        f"insert into {output_table} select {SCORED_COLUMNS} from {kept_frame.physical_name}"
+        f"insert into {output_table} select {SCORED_COLUMNS}, false from {kept_frame.physical_name}"
     )
     kept_frame.drop_table_from_database_and_remove_from_cache()
     kept = cur.execute(f"select count(*) from {output_table}").fetchall()[0][0]
@@ -336,7 +379,7 @@ def score_incremental(
         cur.execute(f"""
             insert into {output_table}
             select least(record_key_l, record_key_r), greatest(record_key_l, record_key_r),
-                   match_probability, match_weight
+                   match_probability, match_weight, false
             from {frame.physical_name} where {where}
         """)
         frame.drop_table_from_database_and_remove_from_cache()
@@ -344,6 +387,34 @@ def score_incremental(
     for name in ("inc_delta_records", "inc_kept_pairs", "inc_stored_pairs"):
         cur.execute(f"drop table if exists {name}")
     return int(kept), int(total - kept)
+
+
+def uncarried_keys(
+    cur: duckdb.DuckDBPyConnection,
+    records_table: str,
+    kept_table: str,
+    delta_table: str,
+    output_table: str = "uncarried_keys",
+) -> str:
+    """Create `output_table(record_key)`: records whose stored pairs are not carried.
+
+    They are today's records outside the kept persons and the delta (new, changed,
+    deleted): a few percent of the records, so testing pairs against them is cheap.
+    """
+    cur.execute(f"""
+        create or replace table {output_table} as
+        select record_key from {records_table} anti join {kept_table} using (record_key)
+        union select record_key from {delta_table}
+    """)
+    return output_table
+
+
+def carried_pairs_sql(uncarried: str | None, alias: str) -> str:
+    """SQL: whether stored pair `alias` keeps its score: no end in `uncarried_keys`."""
+    if uncarried is None:
+        return "false"
+    keys = f"(select record_key from {uncarried})"
+    return f"({alias}.record_key_l not in {keys} and {alias}.record_key_r not in {keys})"
 
 
 def _predict_delta(
@@ -436,6 +507,8 @@ def write_state(
     components_table: str | None = None,
     edges_table: str | None = None,
     scope_table: str | None = None,
+    det_pairs: tuple[str, str, bool] | None = None,
+    pairs_in_place: str | None = None,
 ) -> None:
     """Replace match_records, scored_pairs, match_state (and clustering state) in one transaction.
 
@@ -457,6 +530,13 @@ def write_state(
             records of the redone components: `components_table` holds only them, and only
             their rows of match_components and match_edges are replaced (no edge joins a
             redone component to another, and the others are as yesterday).
+        det_pairs: (the run's `deterministic` judged pairs table, its signature, whether
+            they were judged incrementally): stored as `DET_STATE_PAIRS`, in place after an
+            incremental judgement (`<table>_touched` groups replaced by `<table>_new`);
+            None drops the stored pairs.
+        pairs_in_place: After `score_incremental` with kept records, its `uncarried_keys`
+            table: the stored pairs it carried stay, the others are replaced by
+            `scored_table`'s uncarried rows; None rewrites scored_pairs from `scored_table`.
     """
     cur.execute(f'create schema if not exists "{wh.catalog}"."{wh.schema}"')
     cur.execute("begin transaction")
@@ -471,10 +551,18 @@ def write_state(
             _update_state_records(
                 cur, wh.table(STATE_RECORDS), records_table, fingerprints, delta_table
             )
-        cur.execute(f"""
-            create or replace table {wh.table(STATE_PAIRS)} as
-            select {SCORED_COLUMNS} from {scored_table}
-        """)
+        if pairs_in_place is not None:
+            carried = carried_pairs_sql(pairs_in_place, "p")
+            cur.execute(f"delete from {wh.table(STATE_PAIRS)} as p where not {carried}")
+            cur.execute(f"""
+                insert into {wh.table(STATE_PAIRS)}
+                select {SCORED_COLUMNS} from {scored_table} where not carried
+            """)
+        else:
+            cur.execute(f"""
+                create or replace table {wh.table(STATE_PAIRS)} as
+                select {SCORED_COLUMNS} from {scored_table}
+            """)
         if components_table is not None and edges_table is not None and scope_table:
             in_scope = f"in (select record_key from {scope_table})"
             cur.execute(f"delete from {wh.table(STATE_COMPONENTS)} where record_key {in_scope}")
@@ -503,15 +591,36 @@ def write_state(
         else:
             for name in (STATE_COMPONENTS, STATE_EDGES):
                 cur.execute(f"drop table if exists {wh.table(name)}")
+        det_signature = _write_det_pairs(cur, wh, det_pairs)
         cur.execute(
             f"create or replace table {wh.table(STATE_META)} as "
-            "select ? as signature, current_timestamp as written_at",
-            [signature],
+            "select ? as signature, current_timestamp as written_at, ? as det_signature",
+            [signature, det_signature],
         )
         cur.execute("commit")
     except Exception:
         cur.execute("rollback")
         raise
+
+
+def _write_det_pairs(
+    cur: duckdb.DuckDBPyConnection, wh: Warehouse, det_pairs: tuple[str, str, bool] | None
+) -> str | None:
+    """Store the deterministic judged pairs (see `write_state`); return their signature."""
+    state = wh.table(DET_STATE_PAIRS)
+    if det_pairs is None:
+        cur.execute(f"drop table if exists {state}")
+        return None
+    judged, det_signature, in_place = det_pairs
+    if in_place:
+        cur.execute(f"""
+            delete from {state} as s using {judged}_touched as t
+            where s.rule = t.rule and s.value_hash = t.value_hash
+        """)
+        cur.execute(f"insert into {state} select {DET_COLUMNS} from {judged}_new")
+    else:
+        cur.execute(f"create or replace table {state} as select {DET_COLUMNS} from {judged}")
+    return det_signature
 
 
 def _update_state_records(

@@ -34,9 +34,8 @@ from typing import Any
 import duckdb
 from splink import DuckDBAPI
 
-from dagster_project.identity import incremental, kept_persons, splink_model
+from dagster_project.identity import deterministic, incremental, kept_persons, splink_model
 from dagster_project.identity.clustering import cluster_records
-from dagster_project.identity.deterministic import build_deterministic_links
 from dagster_project.identity.guards import conflict_reason_sql
 from dagster_project.identity.outputs import (
     INPUT_RECORDS,
@@ -171,8 +170,6 @@ def resolve_identities(
                 stats.records = prepare_records(
                     cur, wh.table(INPUT_RECORDS), "records", settings.max_name_block, rules.junk
                 )
-            with timer("deterministic"):
-                build_deterministic_links(cur, "records", settings, "det_edges", "det_blocked")
             with timer("plan"):
                 plan = _plan_link(cur, wh, model_path, settings, retrain, full_relink, stats)
                 previous = None
@@ -183,6 +180,17 @@ def resolve_identities(
                     stats.kept_persons = kept_persons.kept_records(
                         cur, previous, "records", "input_delta_keys", "rule_never_keys"
                     )
+            with timer("deterministic"):
+                det_signature = deterministic.state_signature(settings)
+                det_previous = None
+                if plan.incremental:  # only identifier values a delta record holds
+                    stored = incremental.deterministic_state(cur, wh, det_signature)
+                    if stored is not None:
+                        states = wh.table(incremental.STATE_RECORDS)
+                        det_previous = (stored, states, "delta_keys")
+                deterministic.build_deterministic_links(
+                    cur, "records", settings, "det_edges", "det_blocked", previous=det_previous
+                )
             with timer("splink"):
                 _splink_edges(cur, splink_cur, model_path, settings, retrain, stats, wh, plan)
             with timer("rules"):
@@ -282,6 +290,8 @@ def resolve_identities(
                     components_table="cluster_components",
                     edges_table=cluster_edges,
                     scope_table=scope,
+                    det_pairs=("det_judged", det_signature, det_previous is not None),
+                    pairs_in_place="uncarried_keys" if daily else None,
                 )
     finally:
         splink_cur.close()
@@ -420,8 +430,9 @@ def _splink_edges(
         stored = incremental.state_threshold(settings.match_threshold)
         if plan.incremental and not stats.model_trained:
             stats.kept_pairs, stats.rescored_pairs = incremental.score_incremental(
-                cur, db_api, linker, wh, "records", stored, kept_table="kept_records"
-            )
+                cur, db_api, linker, wh, "records", stored, kept_table="kept_records",
+                carried_min=settings.match_threshold,
+            )  # fmt: skip
         else:
             if plan.incremental:  # the saved model did not fit the declared one: retrained
                 stats.link_mode, stats.link_mode_reason = "full", "model trained in this run"
