@@ -120,13 +120,10 @@ def drop_edges_between_kept(
     """
     between = f"""
         from {edges_table} as e
-        left join {kept_table} as l on l.record_key = e.record_key_l
-        left join {kept_table} as r on r.record_key = e.record_key_r
+        join {kept_table} as l on l.record_key = e.record_key_l
+        join {kept_table} as r on r.record_key = e.record_key_r
     """
-    apart = (
-        f"e.rule <> '{ALWAYS_MATCH}' and l.person_id is not null and r.person_id is not null "
-        "and l.person_id <> r.person_id"
-    )
+    apart = f"e.rule <> '{ALWAYS_MATCH}' and l.person_id <> r.person_id"
     cur.execute(f"""
         create or replace table {dropped_table} as
         select e.record_key_l, e.record_key_r, e.rule, '{REASON_KEPT_APART}' as reason
