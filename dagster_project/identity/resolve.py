@@ -34,7 +34,7 @@ from typing import Any
 import duckdb
 from splink import DuckDBAPI
 
-from dagster_project.identity import deterministic, incremental, kept_persons, splink_model
+from dagster_project.identity import deterministic, incremental, kept_persons, splink_model, state
 from dagster_project.identity.clustering import cluster_records
 from dagster_project.identity.guards import conflict_reason_sql
 from dagster_project.identity.outputs import (
@@ -85,7 +85,8 @@ class IdentityStats:
         new_records: Records absent from the previous state (incremental plan).
         changed_records: Records whose matching fingerprint changed.
         deleted_records: Previous records no longer present.
-        kept_pairs: Splink pairs reused from the previous run (incremental).
+        kept_pairs: Stored Splink pairs used again (incremental): carried with their stored
+            score at or above the threshold, or re-scored.
         rescored_pairs: Splink pairs scored in this run at or above the threshold.
         audit: Rows of match_audit per kind.
         id_history: Rows appended to person_id_history per kind (new, merge, split).
@@ -184,7 +185,7 @@ def resolve_identities(
                 det_signature = deterministic.state_signature(settings)
                 det_previous = None
                 if plan.incremental:  # only identifier values a delta record holds
-                    stored = incremental.deterministic_state(cur, wh, det_signature)
+                    stored = state.deterministic_state(cur, wh, det_signature)
                     if stored is not None:
                         states = wh.table(incremental.STATE_RECORDS)
                         det_previous = (stored, states, "delta_keys")
@@ -246,7 +247,7 @@ def resolve_identities(
                 previous = previous if daily else previous_person_map(cur, wh)
                 first_seen = previous_first_seen(cur, wh)
                 scoped_previous, carried = previous, None
-                if scope is not None and previous is not None:  # the others keep their ids
+                if scope is not None:  # persons outside the scope keep their ids
                     cur.execute(
                         f"create or replace table previous_in_scope as select * from {previous} "
                         f"semi join {scope} using (record_key)"
@@ -280,7 +281,7 @@ def resolve_identities(
                 signature = incremental.state_signature(
                     incremental.model_hash(model_path), settings
                 )
-                incremental.write_state(
+                state.write_state(
                     cur,
                     wh,
                     "records",
