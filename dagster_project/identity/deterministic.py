@@ -177,8 +177,7 @@ def _judge_groups(
     """Create __det_judged (`STATE_COLUMNS`) from the groups of __det_identifiers."""
     max_group = int(settings.max_identifier_group_size)
     caps = " ".join(f"when '{rule}' then {settings.cap(col)}" for rule, col in IDENTIFIER_RULES)
-    con.execute(
-        """
+    con.execute(f"""
         create or replace table __det_groups as
         select rule, value, sum(n) as n_records, count(first_name) as n_names,
                min(anchor) as anchor, any_value(case rule {caps} end) as max_names
@@ -188,8 +187,7 @@ def _judge_groups(
         )
         group by rule, value
         having sum(n) > 1
-    """.replace("{caps}", caps)
-    )
+    """)
     # Pairs within expandable groups; oversized groups only as a star around their anchor,
     # so the audit shows them without a quadratic blow-up.
     con.execute(f"""
