@@ -246,9 +246,10 @@ def build_identity_checks() -> list[dg.AssetChecksDefinition]:
     def cluster_size_within_cap(duckdb: DuckDBResource) -> dg.AssetCheckResult:
         cap = IdentitySettings.from_env().max_cluster_size
         with duckdb.get_connection() as con:
+            # every person record row carries its person's record count
             largest = con.execute(
-                "select coalesce(max(n), 0) from (select count(*) n from identity.person_map "
-                "where source <> 'web_analytics__cookies' group by person_id)"
+                "select coalesce(max(cluster_size), 0) from identity.person_map "
+                f"where source <> '{COOKIE_SOURCE}'"
             ).fetchall()[0][0]
         return dg.AssetCheckResult(
             passed=cap <= 0 or largest <= cap,

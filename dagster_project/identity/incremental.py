@@ -2,9 +2,10 @@
 
 Every run leaves state in the identity schema for the next one:
 
-- `match_records`: the prepared matching input (the columns of `prepare_records`' output)
-  plus `fingerprint`, a hash of every column Splink reads (all columns except
-  `NOT_FINGERPRINTED`). A record whose fingerprint differs from yesterday's is "changed".
+- `match_records`: the prepared matching input (the columns of `prepare_records`' output
+  but the whole-data name counts, `state.NOT_STORED`) plus `fingerprint`, a hash of every
+  column Splink reads (all columns except `prepare.NOT_FINGERPRINTED`). A record whose fingerprint
+  differs from yesterday's is "changed".
 - `scored_pairs`: every Splink pair within `STATE_MARGIN_BITS` of match weight below the
   threshold or above it (record_key_l < record_key_r, match_probability, match_weight),
   before the guards, which are cheap and re-applied every run to the current records.
@@ -52,7 +53,7 @@ from splink import DuckDBAPI, Linker
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 from dagster_project.identity.outputs import Warehouse
-from dagster_project.identity.prepare import INPUT_HASH
+from dagster_project.identity.prepare import FINGERPRINT, INPUT_HASH
 from dagster_project.identity.settings import IdentitySettings
 
 logger = logging.getLogger(__name__)
@@ -66,11 +67,7 @@ STATE_TABLES = (STATE_RECORDS, STATE_PAIRS, STATE_META)
 STATE_COMPONENTS = "match_components"
 STATE_EDGES = "match_edges"
 # Bump when the fingerprint formula changes: the next run is then a full re-link.
-FINGERPRINT_VERSION = 3
-# Whole-data counts that Splink never reads (the guards read them and run every day anyway);
-# fingerprinting them would mark every 'jan' as changed when one new 'jan' arrives. The input
-# hash is compared on its own (`changed_input`).
-NOT_FINGERPRINTED = frozenset({"record_key", "first_name_freq", INPUT_HASH})
+FINGERPRINT_VERSION = 4
 FULL_RELINK_ENV = "CDP_FULL_RELINK"
 SCORED_COLUMNS = "record_key_l, record_key_r, match_probability, match_weight"
 # Pairs this far (in match weight, bits) below the threshold are kept in the state too, so
@@ -142,61 +139,43 @@ def state_signature(model_digest: str, settings: IdentitySettings) -> str:
     )
 
 
-def add_fingerprints(
-    cur: duckdb.DuckDBPyConnection, records_table: str, output_table: str = "record_fingerprints"
-) -> None:
-    """Create `output_table(record_key, fingerprint)` over the columns Splink reads.
-
-    Args:
-        cur: Cursor holding `records_table`.
-        records_table: Prepared records.
-        output_table: Table to create.
-    """
-    columns = [
-        row[0]
-        for row in cur.execute(f"select column_name from (describe {records_table})").fetchall()
-        if row[0] not in NOT_FINGERPRINTED
-    ]
-    packed = ", ".join(f'"{c}" := "{c}"' for c in sorted(columns))
-    # DuckDB's 64-bit hash: 3x faster than md5 over JSON at 1M rows. Should an upgrade change
-    # it, every record looks changed once, which means one full re-link, never a wrong one.
-    cur.execute(f"""
-        create or replace table {output_table} as
-        select record_key, hash(struct_pack({packed})) as fingerprint
-        from {records_table}
-    """)
-
-
 def plan_link(
     cur: duckdb.DuckDBPyConnection,
     wh: Warehouse,
     settings: IdentitySettings,
     signature: str,
-    fingerprints: str = "record_fingerprints",
+    records_table: str = "records",
     *,
     force_full: bool = False,
     must_train: bool = False,
     delta_table: str = "delta_keys",
+    input_delta_table: str = "input_delta_keys",
 ) -> LinkPlan:
-    """Decide between a full and an incremental Splink phase; create `delta_table`.
+    """Decide between a full and an incremental Splink phase; create the delta tables.
 
     `delta_table(record_key, change)` lists new, changed and deleted records (change is
-    'new', 'changed' or 'deleted'); it is empty for a full re-link.
+    'new', 'changed' or 'deleted': whatever Splink reads changed). `input_delta_table
+    (record_key)` lists the new and deleted records and those whose own input changed
+    (`prepare.INPUT_HASH`): unlike `delta_table`, not a record whose derived columns moved
+    only because other records arrived (see `kept_persons`). Both are empty for a full
+    re-link.
 
     Args:
-        cur: Cursor on the scratch catalog (holding `fingerprints`).
+        cur: Cursor on the scratch catalog (holding `records_table`).
         wh: The warehouse location (holding the previous state, if any).
         settings: Supplies the threshold and `incremental_max_share`.
         signature: `state_signature` of this run.
-        fingerprints: Table from `add_fingerprints`.
+        records_table: Today's prepared records, with their `prepare.FINGERPRINT`.
         force_full: A full re-link was asked for.
         must_train: The model will be (re)trained in this run.
         delta_table: Table to create.
+        input_delta_table: Table to create.
 
     Returns:
         LinkPlan: The decision with its counts.
     """
     cur.execute(f"create or replace table {delta_table} (record_key varchar, change varchar)")
+    cur.execute(f"create or replace table {input_delta_table} (record_key varchar)")
     plan = LinkPlan()
     if force_full:
         plan.reason = "full re-link requested"
@@ -212,16 +191,30 @@ def plan_link(
     if previous_signature != signature:
         plan.reason = "model, threshold or fingerprint changed since the previous state"
         return plan
+    # both deltas from one join: every pass over a million records counts on a daily run
     cur.execute(f"""
-        insert into {delta_table}
-        select coalesce(c.record_key, p.record_key),
+        create or replace table __record_changes as
+        select coalesce(c.record_key, p.record_key) as record_key,
                case when p.record_key is null then 'new'
-                    when c.record_key is null then 'deleted' else 'changed' end
-        from {fingerprints} as c
-        full outer join (select record_key, fingerprint from {wh.table(STATE_RECORDS)}) as p
-            using (record_key)
-        where c.fingerprint is distinct from p.fingerprint
+                    when c.record_key is null then 'deleted'
+                    when c.{FINGERPRINT} <> p.{FINGERPRINT} then 'changed' end as change,
+               c.{INPUT_HASH} is distinct from p.{INPUT_HASH} as input_changed
+        from (select record_key, {FINGERPRINT}, {INPUT_HASH} from {records_table}) as c
+        full outer join (
+            select record_key, {FINGERPRINT}, {INPUT_HASH} from {wh.table(STATE_RECORDS)}
+        ) as p using (record_key)
+        where c.{FINGERPRINT} is distinct from p.{FINGERPRINT}
+           or c.{INPUT_HASH} is distinct from p.{INPUT_HASH}
     """)
+    cur.execute(
+        f"insert into {delta_table} select record_key, change from __record_changes "
+        "where change is not null"
+    )
+    cur.execute(
+        f"insert into {input_delta_table} select record_key from __record_changes "
+        "where input_changed"
+    )
+    cur.execute("drop table __record_changes")
     counts = dict(cur.execute(f"select change, count(*) from {delta_table} group by 1").fetchall())
     plan.new, plan.changed = counts.get("new", 0), counts.get("changed", 0)
     plan.deleted = counts.get("deleted", 0)
@@ -230,35 +223,10 @@ def plan_link(
     if plan.share > max_share:
         plan.reason = f"{plan.share:.1%} of the records changed, above {max_share:.0%}"
         cur.execute(f"delete from {delta_table}")
+        cur.execute(f"delete from {input_delta_table}")
         return plan
     plan.mode, plan.reason = "incremental", "few changes"
     return plan
-
-
-def changed_input(
-    cur: duckdb.DuckDBPyConnection,
-    wh: Warehouse,
-    records_table: str,
-    delta_table: str = "delta_keys",
-    output_table: str = "input_delta_keys",
-) -> int:
-    """Create `output_table(record_key)`: new, deleted and input-changed records.
-
-    Unlike `delta_table` (whatever Splink reads changed), a record whose derived columns
-    moved only because other records arrived is not in it.
-
-    Returns:
-        int: Rows of `output_table`.
-    """
-    cur.execute(f"""
-        create or replace table {output_table} as
-        select record_key from {delta_table} where change <> 'changed'
-        union
-        select r.record_key from {records_table} as r
-        join {wh.table(STATE_RECORDS)} as m using (record_key)
-        where r.{INPUT_HASH} is distinct from m.{INPUT_HASH}
-    """)
-    return int(cur.execute(f"select count(*) from {output_table}").fetchall()[0][0])
 
 
 def score_incremental(

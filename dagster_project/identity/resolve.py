@@ -175,7 +175,6 @@ def resolve_identities(
                 plan = _plan_link(cur, wh, model_path, settings, retrain, full_relink, stats)
                 previous = None
                 if plan.incremental:  # persons none of whose records changed (kept_persons)
-                    incremental.changed_input(cur, wh, "records")
                     previous = previous_person_map(cur, wh)
                     kept_persons.never_match_keys(cur, rules.never_match, "rule_never_keys")
                     stats.kept_persons = kept_persons.kept_records(
@@ -281,13 +280,18 @@ def resolve_identities(
                 signature = incremental.state_signature(
                     incremental.model_hash(model_path), settings
                 )
+                if daily:  # the rows of match_records to replace
+                    cur.execute(
+                        "create or replace table state_delta_keys as select record_key from "
+                        "delta_keys union select record_key from input_delta_keys"
+                    )
                 state.write_state(
                     cur,
                     wh,
                     "records",
                     "splink_state_pairs",
                     signature,
-                    delta_table="delta_keys" if stats.link_mode == "incremental" else None,
+                    delta_table="state_delta_keys" if daily else None,
                     components_table="cluster_components",
                     edges_table=cluster_edges,
                     scope_table=scope,
@@ -368,8 +372,7 @@ def _plan_link(
     full_relink: bool,
     stats: IdentityStats,
 ) -> incremental.LinkPlan:
-    """Fingerprint today's records and decide between a full and an incremental link."""
-    incremental.add_fingerprints(cur, "records")
+    """Compare today's record fingerprints with the state's; decide full or incremental."""
     signature = incremental.state_signature(incremental.model_hash(model_path), settings)
     plan = incremental.plan_link(
         cur,
@@ -408,7 +411,8 @@ def _splink_edges(
 
     Creates `splink_state_pairs` (pairs down to `incremental.state_threshold`, before
     guards: the state for the next run), `splink_scored` (those at or above the threshold),
-    `splink_judged` and `all_edges`.
+    `splink_judged` (those not linked deterministically, with the guards' reason) and
+    `all_edges`.
     """
     db_api = DuckDBAPI(splink_cur)
     must_train = retrain or not Path(model_path).is_file()
@@ -452,24 +456,25 @@ def _splink_edges(
         create or replace table splink_scored as
         select * from splink_state_pairs where match_probability >= {settings.match_threshold!r}
     """)
+    stats.splink_candidates = cur.execute("select count(*) from splink_scored").fetchall()[0][0]
+    # a pair the deterministic rules linked passed the same guards there: only the others
+    # are judged (most Splink pairs share an e-mail or phone)
     reason = conflict_reason_sql(settings, "l", "r")
     cur.execute(f"""
         create or replace table splink_judged as
         select p.record_key_l, p.record_key_r, 'splink' as rule,
                p.match_probability, p.match_weight, {reason} as reason
-        from splink_scored as p
+        from (select * from splink_scored anti join det_edges using (record_key_l, record_key_r))
+            as p
         join records as l on l.record_key = p.record_key_l
         join records as r on r.record_key = p.record_key_r
     """)
-    stats.splink_candidates = cur.execute("select count(*) from splink_judged").fetchall()[0][0]
     cur.execute("""
         create or replace table all_edges as
         select record_key_l, record_key_r, rule, match_probability, match_weight from det_edges
         union all
-        select s.record_key_l, s.record_key_r, s.rule, s.match_probability, s.match_weight
-        from splink_judged as s
-        anti join det_edges as d using (record_key_l, record_key_r)
-        where s.reason is null
+        select record_key_l, record_key_r, rule, match_probability, match_weight
+        from splink_judged where reason is null
     """)
     refused = cur.execute("select count(*) from splink_judged where reason is not null").fetchall()[
         0

@@ -14,7 +14,6 @@ import duckdb
 from dagster_project.identity.deterministic import STATE_COLUMNS as DET_COLUMNS
 from dagster_project.identity.deterministic import STATE_PAIRS as DET_STATE_PAIRS
 from dagster_project.identity.incremental import (
-    NOT_FINGERPRINTED,
     SCORED_COLUMNS,
     STATE_COMPONENTS,
     STATE_EDGES,
@@ -24,6 +23,10 @@ from dagster_project.identity.incremental import (
     carried_pairs_sql,
 )
 from dagster_project.identity.outputs import Warehouse
+
+# Whole-data counts left out of match_records: one new 'jan' moves every 'jan' row's count,
+# so storing them would mean updating many rows a day; readers recount them (`explain`).
+NOT_STORED = ("first_name_freq",)
 
 
 def deterministic_state(
@@ -60,7 +63,6 @@ def write_state(
     records_table: str,
     scored_table: str,
     signature: str,
-    fingerprints: str = "record_fingerprints",
     delta_table: str | None = None,
     components_table: str | None = None,
     edges_table: str | None = None,
@@ -76,10 +78,10 @@ def write_state(
         records_table: Today's prepared records.
         scored_table: Today's Splink pairs at or above `state_threshold`, before guards.
         signature: `state_signature` of this run.
-        fingerprints: Table from `add_fingerprints`.
-        delta_table: After an incremental run, `plan_link`'s delta: match_records is then
-            updated in place (delta rows replaced, unfingerprinted counts refreshed) rather
-            than rewritten, which is most of this step's cost at 1M records.
+        delta_table: After an incremental run, the records whose fingerprint or input hash
+            changed (`plan_link`'s two deltas): only their rows of
+            match_records are replaced rather than the table rewritten, which is most of
+            this step's cost at 1M records.
         components_table: Today's connected components (record_key, component_id), stored
             as match_components with `edges_table`'s edge keys as match_edges; both are
             dropped when None (so a later run never pairs stale components with new edges).
@@ -102,13 +104,10 @@ def write_state(
         if delta_table is None:
             cur.execute(f"""
                 create or replace table {wh.table(STATE_RECORDS)} as
-                select r.*, f.fingerprint from {records_table} as r
-                join {fingerprints} as f using (record_key)
+                select {_stored_columns(cur, records_table)} from {records_table} as r
             """)
         else:
-            _update_state_records(
-                cur, wh.table(STATE_RECORDS), records_table, fingerprints, delta_table
-            )
+            _update_state_records(cur, wh.table(STATE_RECORDS), records_table, delta_table)
         if pairs_in_place is not None:
             carried = carried_pairs_sql(pairs_in_place, "p")
             cur.execute(f"delete from {wh.table(STATE_PAIRS)} as p where not {carried}")
@@ -181,23 +180,21 @@ def _write_det_pairs(
     return det_signature
 
 
+def _stored_columns(cur: duckdb.DuckDBPyConnection, records_table: str) -> str:
+    """Select list of `records_table` (alias r) without the `NOT_STORED` columns."""
+    names = [
+        r[0] for r in cur.execute(f"select column_name from (describe {records_table})").fetchall()
+    ]
+    return ", ".join(f'r."{n}"' for n in names if n not in NOT_STORED)
+
+
 def _update_state_records(
-    cur: duckdb.DuckDBPyConnection, state: str, records_table: str, fingerprints: str, delta: str
+    cur: duckdb.DuckDBPyConnection, state: str, records_table: str, delta: str
 ) -> None:
-    """Replace the delta's rows of `state`; refresh the columns left out of the fingerprint."""
+    """Replace the rows of the records in `delta` (all other rows are as yesterday)."""
     cur.execute(f"delete from {state} where record_key in (select record_key from {delta})")
     cur.execute(f"""
         insert into {state} by name
-        select r.*, f.fingerprint from {records_table} as r
-        join {fingerprints} as f using (record_key)
+        select {_stored_columns(cur, records_table)} from {records_table} as r
         semi join {delta} as d using (record_key)
     """)
-    columns = {
-        row[0]
-        for row in cur.execute(f"select column_name from (describe {records_table})").fetchall()
-    }
-    for column in sorted((NOT_FINGERPRINTED - {"record_key"}) & columns):
-        cur.execute(f"""
-            update {state} as m set "{column}" = r."{column}" from {records_table} as r
-            where r.record_key = m.record_key and m."{column}" is distinct from r."{column}"
-        """)
