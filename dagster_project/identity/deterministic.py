@@ -263,10 +263,14 @@ def _edges_and_audit(
         )
         group by rule, value_hash, identifier_hash, n_records, n_names, max_names
     """)
-    candidate_pairs = con.execute(
-        f"select count(*) from (select distinct record_key_l, record_key_r from {judged})"
-    ).fetchall()[0][0]
     accepted = con.execute(f"select count(*) from {edges_table}").fetchall()[0][0]
+    # every judged pair is an edge or, refused by all its rules, blocked
+    candidate_pairs = (
+        accepted
+        + con.execute(
+            f"select count(*) from (select distinct record_key_l, record_key_r from {blocked_table})"
+        ).fetchall()[0][0]
+    )
     blocked = con.execute(f"select count(*) from {blocked_table}").fetchall()[0][0]
     non_identifying = con.execute(f"select count(*) from {capped_table}").fetchall()[0][0]
     by_rule = con.execute(

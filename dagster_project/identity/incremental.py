@@ -418,19 +418,19 @@ def affected_records(
         return None
     previous = wh.table(STATE_EDGES)
     extra_table = extra_table or "(select null::varchar as record_key where false)"
+    # added and removed edges from one full outer join (half the cost of two EXCEPTs)
     cur.execute(f"""
         create or replace table {output_table} as
-        with added as (
-            select record_key_l, record_key_r from {edges_table}
-            except select record_key_l, record_key_r from {previous}
-        ),
-        removed as (
-            select record_key_l, record_key_r from {previous}
-            except select record_key_l, record_key_r from {edges_table}
+        with changed as (
+            select coalesce(e.record_key_l, p.record_key_l) as record_key_l,
+                   coalesce(e.record_key_r, p.record_key_r) as record_key_r
+            from {edges_table} as e
+            full outer join {previous} as p
+                on e.record_key_l = p.record_key_l and e.record_key_r = p.record_key_r
+            where e.record_key_l is null or p.record_key_l is null
         )
         select record_key from {delta_table}
         union select record_key from {extra_table}
-        union select record_key_l from added union select record_key_r from added
-        union select record_key_l from removed union select record_key_r from removed
+        union select record_key_l from changed union select record_key_r from changed
     """)
     return wh.table(STATE_COMPONENTS), output_table

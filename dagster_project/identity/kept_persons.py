@@ -82,17 +82,22 @@ def kept_records(
         if never_table
         else "select null::varchar as record_key where false"
     )
+    # one join with today's records (a million rows) serves both questions
     cur.execute(f"""
         create or replace table {output_table} as
-        with touched as (
-            select distinct p.person_id from {previous_map} as p
-            where p.record_key in (select record_key from {changed_table})
-               or p.record_key in ({never})
-               or p.record_key not in (select record_key from {records_table})
+        with previous as materialized (
+            select p.record_key, p.person_id, r.record_key is not null as present
+            from {previous_map} as p
+            left join (select record_key from {records_table}) as r using (record_key)
+        ),
+        touched as (
+            select distinct person_id from previous
+            where not present
+               or record_key in (select record_key from {changed_table})
+               or record_key in ({never})
         )
-        select p.record_key, p.person_id from {previous_map} as p
-        semi join {records_table} as r using (record_key)
-        where p.person_id not in (select person_id from touched)
+        select record_key, person_id from previous
+        where present and person_id not in (select person_id from touched)
     """)
     persons = cur.execute(f"select count(distinct person_id) from {output_table}").fetchall()[0][0]
     logger.info("identity: %d persons did not change and keep their records", persons)
