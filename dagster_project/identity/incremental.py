@@ -3,9 +3,9 @@
 Every run leaves state in the identity schema for the next one:
 
 - `match_records`: the prepared matching input (the columns of `prepare_records`' output
-  but the whole-data name counts, `state.NOT_STORED`) plus `fingerprint`, a hash of every
-  column Splink reads (all columns except `prepare.NOT_FINGERPRINTED`). A record whose fingerprint
-  differs from yesterday's is "changed".
+  but the whole-data name counts, `state.NOT_STORED`), with its `fingerprint`, a hash of
+  every column Splink reads (all but `prepare.NOT_FINGERPRINTED`). A record whose
+  fingerprint differs from yesterday's is "changed".
 - `scored_pairs`: every Splink pair within `STATE_MARGIN_BITS` of match weight below the
   threshold or above it (record_key_l < record_key_r, match_probability, match_weight),
   before the guards, which are cheap and re-applied every run to the current records.

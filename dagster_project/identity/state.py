@@ -25,7 +25,8 @@ from dagster_project.identity.incremental import (
 from dagster_project.identity.outputs import Warehouse
 
 # Whole-data counts left out of match_records: one new 'jan' moves every 'jan' row's count,
-# so storing them would mean updating many rows a day; readers recount them (`explain`).
+# so storing them would mean updating many rows a day, and no reader of the state needs them
+# (Splink never reads them; `prepare_records` counts them again every run).
 NOT_STORED = ("first_name_freq",)
 
 
@@ -79,9 +80,9 @@ def write_state(
         scored_table: Today's Splink pairs at or above `state_threshold`, before guards.
         signature: `state_signature` of this run.
         delta_table: After an incremental run, the records whose fingerprint or input hash
-            changed (`plan_link`'s two deltas): only their rows of
-            match_records are replaced rather than the table rewritten, which is most of
-            this step's cost at 1M records.
+            changed (`plan_link`'s two deltas): only their rows of match_records are
+            replaced rather than the table rewritten, which is most of this step's cost at
+            1M records.
         components_table: Today's connected components (record_key, component_id), stored
             as match_components with `edges_table`'s edge keys as match_edges; both are
             dropped when None (so a later run never pairs stale components with new edges).

@@ -358,3 +358,27 @@ def test_carried_over_components_equal_a_full_relink_after_deletes_and_changes(
     assert person_of(con, "ws:9001") != person_of(con, "lo:9003")
     full_relink_agrees(tmp_path, con, model, settings, changed)
     con.close()
+
+
+def test_state_keeps_a_changed_input_that_matches_the_same(
+    tmp_path: Path, model: Path, settings: IdentitySettings
+) -> None:
+    """A new placeholder e-mail changes the input, not what Splink reads: stored once."""
+    con = duckdb.connect(str(tmp_path / "cdp.duckdb"))
+    rows = [dict(r) for r in all_rows()]
+    key = rows[7]["record_key"]
+    rows[7]["email"] = "test@test.com"  # junk: nulled before matching
+    run(con, model, settings, rows)
+    rows[7]["email"] = "a@a.nl"  # another placeholder: the same prepared record
+    stats = run(con, model, settings, rows)
+    assert stats.link_mode == "incremental" and stats.changed_records == 0
+    persons = con.execute(f"select count(distinct person_id) from ({PERSON_RECORDS})").fetchall()
+    assert stats.kept_persons == persons[0][0] - 1  # the person of the changed input
+    # the state holds today's input: an identical next day has no changed input at all
+    stats = run(con, model, settings, rows)
+    assert stats.kept_persons == persons[0][0]
+    stored = con.execute(
+        "select count(*) from identity.match_records where record_key = ?", [key]
+    ).fetchall()
+    assert stored == [(1,)]
+    con.close()
