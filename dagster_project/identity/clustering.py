@@ -110,10 +110,11 @@ def cluster_records(
             the never-match pairs that were connected (through others) and were split.
         previous_components: (components, affected) on an incremental day: the previous
             run's connected components (record_key, component_id) and the records whose
-            component may have changed (new, changed, deleted records and the ends of
-            every edge added or removed since). Only the previous components holding an
-            affected record (and new records) go through connected components again; every
-            other component is carried over as it was: no edge enters or leaves it.
+            component may have changed (new, changed, deleted records, every record
+            without a previous component and the ends of every edge added or removed
+            since). Only the previous components holding an affected record go through
+            connected components again; every other component is carried over as it was:
+            no edge enters or leaves it.
         components_table: Table to create: record_key, component_id (the connected
             components before the guard, the next run's `previous_components`).
         pins_table: (record_key, person_id) of persons that must stay whole (an incremental
@@ -225,12 +226,11 @@ def _connected_components(
     nodes, edges = records_table, edges_table
     if previous is not None:
         components, affected = previous
-        # components to redo: those of affected records yesterday, plus records without one
+        # components to redo: those of affected records yesterday, and the affected records
+        # (among them every record without a component yesterday)
         con.execute(f"""
             create or replace table __cl_redo as
-            select record_key from {records_table}
-            where record_key not in (select record_key from {components})
-               or record_key in (select record_key from {affected})
+            select record_key from {records_table} semi join {affected} using (record_key)
             union
             select p.record_key from {components} as p
             where p.component_id in (

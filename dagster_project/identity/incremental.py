@@ -238,7 +238,7 @@ def score_incremental(
     threshold: float,
     delta_table: str = "delta_keys",
     output_table: str = "splink_state_pairs",
-    kept_table: str | None = None,
+    unkept_table: str | None = None,
     carried_min: float = 0.0,
 ) -> tuple[int, int]:
     """Score new/changed records against each other and the unchanged ones; re-score old pairs.
@@ -256,12 +256,13 @@ def score_incremental(
         threshold: Minimum match probability (`state_threshold` of the match threshold).
         delta_table: From `plan_link`.
         output_table: Table to create.
-        kept_table: Records of persons that did not change (`kept_persons.kept_records`): a
-            stored pair between two of them keeps its stored score (their clustering is
-            pinned until the full re-link, which re-scores it); None re-scores every pair.
+        unkept_table: Today's records outside the persons that did not change
+            (`kept_persons.kept_records`' unkept table): a stored pair with no end in it
+            nor in the delta keeps its stored score (the kept persons' clustering is pinned
+            until the full re-link, which re-scores it); None re-scores every pair.
         carried_min: Carried pairs below this probability are left out of `output_table`
             (they stay in the state: see `write_state`'s `pairs_in_place`). With
-            `kept_table`, the table `uncarried_keys` is created for it.
+            `unkept_table`, the table `uncarried_keys` is created for it.
 
     Returns:
         tuple[int, int]: (stored pairs in `output_table`: carried ones at or above
@@ -273,8 +274,8 @@ def score_incremental(
         select r.* from {records_table} as r semi join {delta_table} as d using (record_key)
     """)
     uncarried = None
-    if kept_table is not None:
-        uncarried = uncarried_keys(cur, records_table, kept_table, delta_table)
+    if unkept_table is not None:
+        uncarried = uncarried_keys(cur, unkept_table, delta_table)
     carried = carried_pairs_sql(uncarried, "p")
     # most stored pairs are carried and below the match threshold: those stay in the state
     # (`write_state` replaces only the others), so they are not copied here
@@ -331,8 +332,7 @@ def score_incremental(
 
 def uncarried_keys(
     cur: duckdb.DuckDBPyConnection,
-    records_table: str,
-    kept_table: str,
+    unkept_table: str,
     delta_table: str,
     output_table: str = "uncarried_keys",
 ) -> str:
@@ -343,8 +343,7 @@ def uncarried_keys(
     """
     cur.execute(f"""
         create or replace table {output_table} as
-        select record_key from {records_table} anti join {kept_table} using (record_key)
-        union select record_key from {delta_table}
+        select record_key from {unkept_table} union select record_key from {delta_table}
     """)
     return output_table
 
@@ -400,6 +399,8 @@ def affected_records(
     They are the new, changed and deleted records and both ends of every accepted edge
     (after rules, before the clustering guard) added or removed since the previous run:
     a component without such a record has exactly the edges it had, so it is unchanged.
+    Every record without a previous component is one of them: the state keeps one
+    component row per record of yesterday (checked by counts; should they differ, None).
 
     Args:
         cur: Cursor on the scratch catalog.
@@ -412,9 +413,22 @@ def affected_records(
 
     Returns:
         tuple[str, str] | None: (previous components table, `output_table`) for
-            `clustering.cluster_records`, or None when the state lacks them.
+            `clustering.cluster_records`, or None when the state lacks them (or holds
+            them for other records than `match_records`).
     """
     if not all(wh.exists(cur, name) for name in (STATE_COMPONENTS, STATE_EDGES)):
+        return None
+    # yesterday's records are the delta's comparison base (match_records): with a
+    # component row for each of them, a record without one is new, hence in the delta
+    components, states = wh.table(STATE_COMPONENTS), wh.table(STATE_RECORDS)
+    counts = cur.execute(
+        f"select (select count(*) from {components}), (select count(*) from {states})"
+    ).fetchall()[0]
+    if counts[0] != counts[1]:
+        logger.warning(
+            "identity: %d stored component rows for %d stored records: all components redone",
+            *counts,
+        )
         return None
     previous = wh.table(STATE_EDGES)
     extra_table = extra_table or "(select null::varchar as record_key where false)"
@@ -433,4 +447,4 @@ def affected_records(
         union select record_key from {extra_table}
         union select record_key_l from changed union select record_key_r from changed
     """)
-    return wh.table(STATE_COMPONENTS), output_table
+    return components, output_table

@@ -20,7 +20,7 @@ On an incremental day:
    records join it only when compatible.
 4. `carried_links`: when today's edges no longer connect a kept person, yesterday's links
    inside it stay in person_links, so every person can still be explained.
-5. `incremental.score_incremental(kept_table=...)`: a stored pair between two kept records
+5. `incremental.score_incremental(unkept_table=...)`: a stored pair between two kept records
    keeps its stored score (the full re-link re-scores it with the term frequencies of the
    day); pairs touching any other person are re-scored exactly as a full re-link would.
 """
@@ -56,8 +56,11 @@ def kept_records(
     changed_table: str,
     never_table: str | None,
     output_table: str = "kept_records",
+    unkept_table: str = "unkept_records",
 ) -> int:
     """Create `output_table(record_key, person_id)`: records of previous persons that did not change.
+
+    Also creates `unkept_table(record_key)`: today's other records.
 
     Args:
         cur: Cursor on the scratch catalog.
@@ -68,6 +71,7 @@ def kept_records(
             previous run.
         never_table: Records (record_key) named in a never-match pair, or None.
         output_table: Table to create.
+        unkept_table: Table to create.
 
     Returns:
         int: Number of kept persons.
@@ -76,29 +80,44 @@ def kept_records(
         cur.execute(
             f"create or replace table {output_table} (record_key varchar, person_id varchar)"
         )
+        cur.execute(
+            f"create or replace table {unkept_table} as select record_key from {records_table}"
+        )
         return 0
     never = (
         f"select record_key from {never_table}"
         if never_table
         else "select null::varchar as record_key where false"
     )
-    # one join with today's records (a million rows) serves both questions
+    # one join of yesterday's and today's records (a million rows each) answers it all
+    cur.execute(f"""
+        create or replace table __kept_joined as
+        select coalesce(p.record_key, r.record_key) as record_key, p.person_id,
+               r.record_key is not null as present
+        from {previous_map} as p
+        full outer join (select record_key from {records_table}) as r using (record_key)
+    """)
+    cur.execute(f"""
+        create or replace table __kept_touched as
+        select distinct person_id from __kept_joined
+        where person_id is not null and (
+            not present
+            or record_key in (select record_key from {changed_table})
+            or record_key in ({never}))
+    """)
+    untouched = "person_id not in (select person_id from __kept_touched)"
     cur.execute(f"""
         create or replace table {output_table} as
-        with previous as materialized (
-            select p.record_key, p.person_id, r.record_key is not null as present
-            from {previous_map} as p
-            left join (select record_key from {records_table}) as r using (record_key)
-        ),
-        touched as (
-            select distinct person_id from previous
-            where not present
-               or record_key in (select record_key from {changed_table})
-               or record_key in ({never})
-        )
-        select record_key, person_id from previous
-        where present and person_id not in (select person_id from touched)
+        select record_key, person_id from __kept_joined
+        where present and person_id is not null and {untouched}
     """)
+    cur.execute(f"""
+        create or replace table {unkept_table} as
+        select record_key from __kept_joined
+        where present and (person_id is null or not {untouched})
+    """)
+    for name in ("joined", "touched"):
+        cur.execute(f"drop table __kept_{name}")
     persons = cur.execute(f"select count(distinct person_id) from {output_table}").fetchall()[0][0]
     logger.info("identity: %d persons did not change and keep their records", persons)
     return int(persons)

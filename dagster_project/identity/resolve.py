@@ -435,7 +435,7 @@ def _splink_edges(
         stored = incremental.state_threshold(settings.match_threshold)
         if plan.incremental and not stats.model_trained:
             stats.kept_pairs, stats.rescored_pairs = incremental.score_incremental(
-                cur, db_api, linker, wh, "records", stored, kept_table="kept_records",
+                cur, db_api, linker, wh, "records", stored, unkept_table="unkept_records",
                 carried_min=settings.match_threshold,
             )  # fmt: skip
         else:

@@ -382,3 +382,24 @@ def test_state_keeps_a_changed_input_that_matches_the_same(
     ).fetchall()
     assert stored == [(1,)]
     con.close()
+
+
+def test_a_record_missing_from_the_stored_components_is_clustered_again(
+    tmp_path: Path, model: Path, settings: IdentitySettings
+) -> None:
+    con = duckdb.connect(str(tmp_path / "inc.duckdb"))
+    rows = all_rows() + PERSON_A + PERSON_B
+    run(con, model, settings, rows)
+    lost = rows[5]["record_key"]  # a person far from the new record
+    con.execute("delete from identity.match_components where record_key = ?", [lost])
+    stats = run(con, model, settings, [*rows, JOINER])
+    assert stats.link_mode == "incremental" and stats.new_records == 1
+    mapped = dict(con.execute(PERSON_RECORDS).fetchall())
+    assert lost in mapped and len(mapped) == len(rows) + 1
+    # the clustering state was rebuilt whole: one component row per record again
+    assert con.execute(
+        "select count(*) from identity.match_records anti join identity.match_components "
+        "using (record_key)"
+    ).fetchall() == [(0,)]
+    full_relink_agrees(tmp_path, con, model, settings, [*rows, JOINER])
+    con.close()
