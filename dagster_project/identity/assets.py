@@ -24,11 +24,22 @@ INPUT_MODELS = ("int_person_records_unioned", "int_cookie_logins")
 EXPLAIN_SAMPLE_ENV = "CDP_EXPLAIN_SAMPLE_PERSONS"
 
 
-# The ten largest people: top-N on cluster_size (one pass), then only their rows.
+# The ten largest people: the smallest size among them from a count per size (one integer
+# group-by), then the top-N over only the persons that large, then only their rows.
 LARGEST_PEOPLE_SQL = f"""
-    with top as (
+    with sizes as (
+        select cluster_size, count(*) // cluster_size as persons from identity.person_map
+        where source <> '{COOKIE_SOURCE}' group by 1
+    ),
+    cut as (
+        select coalesce(max(cluster_size), 0) as size from (
+            select cluster_size, sum(persons) over (order by cluster_size desc) as from_top
+            from sizes
+        ) where from_top >= 10
+    ),
+    top as (
         select distinct person_id, cluster_size from identity.person_map
-        where source <> '{COOKIE_SOURCE}'
+        where source <> '{COOKIE_SOURCE}' and cluster_size >= (select size from cut)
         order by cluster_size desc, person_id limit 10
     )
     select m.person_id, any_value(t.cluster_size) as records,

@@ -82,3 +82,29 @@ def test_cluster_size_cap_reads_person_records_only(
     cookie = (f"{COOKIE_SOURCE}:ck2", COOKIE_SOURCE, "P9", 99)
     resource = _warehouse(tmp_path / "b", [*GOOD_MAP, cookie])
     assert size_cap(duckdb=resource).passed
+
+
+@pytest.mark.parametrize("persons", [3, 14])
+def test_largest_people_are_the_ten_largest(tmp_path: Path, persons: int) -> None:
+    from dagster_project.identity.assets import LARGEST_PEOPLE_SQL
+
+    rows = []  # person i has (i % 5) + 1 records, and a cookie
+    for i in range(persons):
+        size = i % 5 + 1
+        pid = f"P{i:02d}"
+        rows += [
+            (f"webshop__customers:{i}-{j}", "webshop__customers", pid, size) for j in range(size)
+        ]
+        rows.append((f"{COOKIE_SOURCE}:{i}", COOKIE_SOURCE, pid, size))
+    con = duckdb.connect(str(tmp_path / "largest.duckdb"))
+    con.execute("create schema identity")
+    con.execute(
+        "create table identity.person_map (record_key varchar, source varchar, "
+        "person_id varchar, cluster_size integer)"
+    )
+    con.executemany("insert into identity.person_map values (?, ?, ?, ?)", rows)
+    got = [(r[0], r[1]) for r in con.execute(LARGEST_PEOPLE_SQL).fetchall()]
+    con.close()
+    sizes = {pid: size for _, _, pid, size in rows}
+    expected = sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+    assert got == expected
