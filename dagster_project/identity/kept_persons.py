@@ -114,7 +114,7 @@ def kept_records(
     cur.execute(f"""
         create or replace table {unkept_table} as
         select record_key from __kept_joined
-        where present and (person_id is null or not {untouched})
+        where present and (person_id is null or not ({untouched}))
     """)
     for name in ("joined", "touched"):
         cur.execute(f"drop table __kept_{name}")
